@@ -1,0 +1,73 @@
+"""coinflex_async: a typed asyncio client for the CoinFLEX v2 REST API.
+
+::
+
+    import coinflex_async as cf
+
+    async with cf.Client(api_key, api_secret, base_url=cf.TEST_URL) as client:
+        book = await client.public.depth("BTC-USD-SWAP-LIN", level=5)
+
+``coinflex_async.sim`` is a local simulated exchange to run it against.
+"""
+
+from ._client import LIVE_URL, TEST_URL, Client
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    ClientClosedError,
+    CoinFlexError,
+    DecodeError,
+    NotFoundError,
+    OrderRejectedError,
+    OrderStatusUnknownError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from ._orders import BatchError
+from ._ratelimit import RateLimits, Window
+from ._transport import RetryPolicy
+from .models import *  # noqa: F403 - the models are part of the public API
+from .models import __all__ as _models_all
+from .models.requests import (
+    CancelOrder,
+    ModifyOrder,
+    NewOrder,
+    OrderType,
+    RedeemType,
+    Side,
+    TimeInForce,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LIVE_URL",
+    "TEST_URL",
+    "APIError",
+    "AuthenticationError",
+    "BatchError",
+    "CancelOrder",
+    "Client",
+    "ClientClosedError",
+    "CoinFlexError",
+    "DecodeError",
+    "ModifyOrder",
+    "NewOrder",
+    "NotFoundError",
+    "OrderRejectedError",
+    "OrderStatusUnknownError",
+    "OrderType",
+    "RateLimitError",
+    "RateLimits",
+    "RedeemType",
+    "RetryPolicy",
+    "ServerError",
+    "Side",
+    "TimeInForce",
+    "TransportError",
+    "ValidationError",
+    "Window",
+    *_models_all,
+]

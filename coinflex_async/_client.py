@@ -1,0 +1,209 @@
+"""The client: owns the session and its one connector, the configuration, and the groups."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from functools import cached_property
+from types import TracebackType
+
+import aiohttp
+from yarl import URL
+
+from ._errors import ClientClosedError, ValidationError
+from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits
+from ._signing import Credentials, SigningMiddleware
+from ._transport import RetryPolicy, Transport
+from .resources.flex_protocol import FlexProtocol
+from .resources.private import Private
+from .resources.public import Public
+
+__all__ = ["LIVE_URL", "TEST_URL", "Client"]
+
+LIVE_URL = "https://v2api.coinflex.com"
+TEST_URL = "https://v2stgapi.coinflex.com"
+
+_DEFAULT_RETRY = RetryPolicy()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Client:
+    """An asyncio client for the CoinFLEX v2 REST API.
+
+    ::
+
+        async with cf.Client(api_key, api_secret, base_url=cf.TEST_URL) as client:
+            book = await client.public.depth("BTC-USD-SWAP-LIN", level=5)
+
+    Options (keyword-only):
+
+    - ``base_url``: ``cf.LIVE_URL`` (default), ``cf.TEST_URL``, or a simulator's ``sim.url``.
+    - ``session``: a caller-owned ``aiohttp.ClientSession`` to send through; the client never
+      closes it (its own middlewares still run, followed by the client's signing).
+    - ``timeout``: seconds allowed for one attempt of one request (default 10).
+    - ``rate_limits``: a :class:`RateLimits` (default: the exchange's published limits), or
+      ``None`` to turn client-side limiting off.
+    - ``retry``: a :class:`RetryPolicy` for requests safe to repeat (GETs), or ``None`` for no
+      retries.
+    - ``recv_window``: default ``recvWindow`` (ms) sent with order requests, or ``None``.
+    - ``connector_limit``: most simultaneous connections of the client's connector (default 100).
+    - ``allow_insecure_http``: allow signed requests over plain ``http://`` to a host that is not
+      loopback (refused by default: the API key and signatures would travel in clear text).
+
+    No I/O happens in the constructor: the session and its connector are created on the first
+    request, inside the running event loop.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        *,
+        base_url: str = LIVE_URL,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 10.0,
+        rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
+        retry: RetryPolicy | None = _DEFAULT_RETRY,
+        recv_window: int | None = None,
+        connector_limit: int = 100,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        if (api_key is None) != (api_secret is None):
+            raise ValidationError("pass both api_key and api_secret, or neither")
+        url = URL(base_url) if isinstance(base_url, str) else None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise ValidationError(f"base_url must be an http(s) URL (got {base_url!r})")
+        if url.path not in ("", "/") or url.query_string:
+            raise ValidationError(f"base_url must not have a path or query (got {base_url!r})")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValidationError(f"timeout must be a positive number of seconds (got {timeout!r})")
+        if recv_window is not None and (
+            isinstance(recv_window, bool) or not isinstance(recv_window, int) or recv_window <= 0
+        ):
+            raise ValidationError(f"recv_window must be a positive int (got {recv_window!r})")
+        if isinstance(connector_limit, bool) or not isinstance(connector_limit, int):
+            raise ValidationError("connector_limit must be an int")
+
+        self._credentials = (
+            Credentials(api_key, api_secret)
+            if api_key is not None and api_secret is not None
+            else None
+        )
+        if (
+            self._credentials is not None
+            and url.scheme == "http"
+            and not _is_loopback(url.host)
+            and not allow_insecure_http
+        ):
+            raise ValidationError(
+                f"refusing to send signed requests over plain http to {url.host}; "
+                "use https, or pass allow_insecure_http=True"
+            )
+        self.base_url = str(url.origin())
+        self.timeout = float(timeout)
+        self.rate_limits = rate_limits
+        self.retry = retry
+        self.recv_window = recv_window
+        self._connector_limit = connector_limit
+        self._owns_session = session is None
+        self._session = session
+        self._closed = False
+        self._closed_future: asyncio.Future[None] | None = None
+        self._signer = SigningMiddleware(self._credentials) if self._credentials else None
+
+        per_request_middlewares = None
+        if session is not None and self._signer is not None:
+            # A per-request ``middlewares=`` replaces the session's, so keep the caller's first.
+            own = tuple(getattr(session, "_middlewares", ()) or ())
+            per_request_middlewares = (*own, self._signer)
+        self._transport = Transport(
+            base_url=self.base_url,
+            session_getter=self._get_session,
+            limiter=RateLimiter(rate_limits) if rate_limits is not None else None,
+            retry=retry,
+            timeout=self.timeout,
+            api_key=self._credentials.api_key if self._credentials else None,
+            is_closed=self._is_closed,
+            closed_waiter=self._closed_waiter,
+            per_request_middlewares=per_request_middlewares,
+        )
+
+    def __repr__(self) -> str:
+        key = self._credentials.api_key if self._credentials else None
+        state = "closed" if self._closed else "open"
+        return f"Client(base_url={self.base_url!r}, api_key={key!r}, {state})"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _is_closed(self) -> bool:
+        return self._closed
+
+    def _closed_waiter(self) -> asyncio.Future[None]:
+        if self._closed_future is None:
+            self._closed_future = asyncio.get_running_loop().create_future()
+        return self._closed_future
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        session = self._session
+        if session is None:
+            connector = aiohttp.TCPConnector(limit=self._connector_limit)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                middlewares=(self._signer,) if self._signer is not None else (),
+                auto_decompress=True,
+            )
+            self._session = session
+        elif session.closed:
+            raise ClientClosedError("the caller-owned session is closed")
+        return session
+
+    async def close(self) -> None:
+        """Close the client (idempotent). Calls still in flight end with TransportError."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._closed_future is not None and not self._closed_future.done():
+            self._closed_future.set_result(None)
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    async def __aenter__(self) -> Client:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @cached_property
+    def public(self) -> Public:
+        """Public market data (no credentials needed)."""
+        return Public(self._transport)
+
+    @cached_property
+    def private(self) -> Private:
+        """The account of the API key: balances, positions, orders, delivery, lending."""
+        return Private(self._transport, recv_window=self.recv_window)
+
+    @cached_property
+    def flex_protocol(self) -> FlexProtocol:
+        """Public data of the flexUSD/flexBTC/flexETH/flexFLEX protocols."""
+        return FlexProtocol(self._transport)

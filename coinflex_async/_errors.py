@@ -1,0 +1,234 @@
+"""The exception tree of API.md, and the one function that maps a response to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "CoinFlexError",
+    "DecodeError",
+    "NotFoundError",
+    "OrderRejectedError",
+    "OrderStatusUnknownError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "error_from_response",
+    "excerpt",
+]
+
+# Error texts carry at most this much of a body: enough to recognise an HTML error page or a
+# truncated JSON document, never a whole (possibly large) payload.
+EXCERPT_CHARS = 200
+
+
+class CoinFlexError(Exception):
+    """Base of every error this package raises."""
+
+
+class ValidationError(CoinFlexError, ValueError):
+    """Bad input, raised before anything is sent."""
+
+
+class ClientClosedError(CoinFlexError, RuntimeError):
+    """The client was closed."""
+
+
+class TransportError(CoinFlexError):
+    """A connection failure or a timeout: the exchange gave no answer.
+
+    ``request_sent`` is false only when the request provably never left (the connection could
+    not be opened); otherwise the exchange may have received and applied it.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class OrderStatusUnknownError(TransportError):
+    """An order request may or may not have reached the exchange, and looking it up by its
+    ``client_order_id`` could not settle which."""
+
+    def __init__(self, message: str, *, client_order_id: str | None) -> None:
+        super().__init__(message, request_sent=True)
+        self.client_order_id = client_order_id
+
+
+class DecodeError(CoinFlexError):
+    """A response that is not the documented shape."""
+
+    def __init__(self, message: str, *, endpoint: str, excerpt: str = "") -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.excerpt = excerpt
+
+
+class APIError(CoinFlexError):
+    """The exchange said no: ``.status`` (HTTP), ``.code`` (the exchange's code as sent, a ``str``
+    such as ``"40035"``, or ``None``) and ``.message``."""
+
+    def __init__(
+        self,
+        message: str | None,
+        *,
+        status: int,
+        code: str | None = None,
+        endpoint: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.endpoint = endpoint
+        parts = [f"HTTP {status}"]
+        if code is not None:
+            parts.append(f"code {code}")
+        if endpoint:
+            parts.append(endpoint)
+        super().__init__(f"{message or 'error'} ({', '.join(parts)})")
+
+
+class AuthenticationError(APIError):
+    """Missing or invalid credentials or signature."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429; ``.retry_after`` is the server's wait in seconds when it said one."""
+
+    def __init__(
+        self,
+        message: str | None,
+        *,
+        status: int = 429,
+        code: str | None = None,
+        endpoint: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, endpoint=endpoint)
+        self.retry_after = retry_after
+
+
+class NotFoundError(APIError):
+    """The exchange has no such resource (HTTP 404, or an error code that says not found)."""
+
+
+class ServerError(APIError):
+    """HTTP 5xx."""
+
+
+class OrderRejectedError(APIError):
+    """A single order came back with ``success`` false."""
+
+    def __init__(
+        self,
+        message: str | None,
+        *,
+        status: int = 200,
+        code: str | None = None,
+        endpoint: str = "",
+        client_order_id: str | None = None,
+        result: Any = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, endpoint=endpoint)
+        self.client_order_id = client_order_id
+        self.result = result
+
+
+# Codes the exchange documents as authentication failures: 05001 authority invalid, 20000 bad
+# signature, 20023/20024 timestamp missing/outside threshold, 20025 API key invalid.
+_AUTH_CODES = frozenset({"05001", "20000", "20023", "20024", "20025"})
+_RATE_CODES = frozenset({"20007"})  # "too rapid"
+_NOT_FOUND_CODES = frozenset({"40035", "100005"})  # open order not found
+
+
+class _ErrorBody(msgspec.Struct):
+    """Every error shape seen from the exchange, in one lenient struct.
+
+    v2 bodies: ``{"success": false|"false", "code": "20000", "message": "..."}``; gateway 503s:
+    ``{"status": 503, "error": "...", "message": "...", "requestId": "..."}``.
+    """
+
+    success: Any = None
+    code: Any = None
+    message: Any = None
+    error: Any = None
+    msg: Any = None
+
+
+_error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+
+
+def excerpt(body: bytes) -> str:
+    """A short, printable start of a body, for error texts."""
+    text = body[: EXCERPT_CHARS * 2].decode("utf-8", "replace")
+    text = " ".join(text.split())
+    return text[:EXCERPT_CHARS] + ("..." if len(text) > EXCERPT_CHARS else "")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (only the delta-seconds form is used by exchanges)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _read_error_body(body: bytes) -> _ErrorBody | None:
+    try:
+        parsed = _error_body_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return parsed
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    *,
+    endpoint: str,
+    retry_after: str | None = None,
+) -> CoinFlexError | None:
+    """The exception a response stands for, or ``None`` when it is not an error.
+
+    The one place that knows how the exchange reports failure. A 2xx body is an error only when
+    it says ``success`` false (the exchange does answer errors with HTTP 200); the transport asks
+    about 2xx bodies only after they failed to decode as the expected payload, so the happy path
+    never pays for this.
+    """
+    parsed = _read_error_body(body)
+    code = _text(parsed.code) if parsed else None
+    message = None
+    if parsed is not None:
+        message = _text(parsed.message) or _text(parsed.error) or _text(parsed.msg)
+
+    if 200 <= status < 300 and (parsed is None or str(parsed.success).lower() != "false"):
+        return None
+    if parsed is None:
+        # Not JSON: an HTML page from a proxy, or plain text. Keep a short excerpt only.
+        message = f"non-JSON error body: {excerpt(body)}" if body else "empty error body"
+
+    kwargs: dict[str, Any] = {"status": status, "code": code, "endpoint": endpoint}
+    if status == 429 or code in _RATE_CODES:
+        return RateLimitError(message, retry_after=parse_retry_after(retry_after), **kwargs)
+    if status in (401, 403) or code in _AUTH_CODES:
+        return AuthenticationError(message, **kwargs)
+    if status == 404 or code in _NOT_FOUND_CODES:
+        return NotFoundError(message, **kwargs)
+    if status >= 500:
+        return ServerError(message, **kwargs)
+    return APIError(message, **kwargs)

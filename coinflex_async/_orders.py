@@ -1,0 +1,338 @@
+"""Order batches: split into requests of 8, sent concurrently, answered in input order, and
+never duplicated when a request fails ambiguously.
+
+The exchange takes at most 8 orders per place/modify/cancel request and may answer a batch in
+another order than it was sent (the docs' modify example puts failures first), so answers are
+matched back to requests by ``clientOrderId`` (then ``orderId``).
+
+When a request's fate is unknown (the connection broke after it was sent, a timeout, a 5xx that
+may have come from a proxy after the exchange applied it), it is never simply sent again: each of
+its orders is first looked up by ``clientOrderId`` in the order history (GET /v2.1/orders).
+
+- place: found -> the result is built from what was found (success true); proven absent ->
+  sent again (bounded by the retry policy); lookup fails -> ``OrderStatusUnknownError``.
+- cancel: found closed -> success; still open -> cancel sent again; else unknown.
+- modify: found with the requested price and quantity -> success; otherwise sent again.
+
+A request refused before it was applied (429, or a connection that never opened) is simply sent
+again after the wait. Before a lookup the client waits out ``recvWindow`` when one was sent (the
+exchange refuses a request older than that, so an order not found then can no longer appear);
+otherwise a short settle delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from ._errors import (
+    APIError,
+    CoinFlexError,
+    OrderStatusUnknownError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from ._transport import RetryPolicy, Route, Transport
+from .models import OrderResult, OrderStatus
+from .models._base import envelope_list_decoder
+from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
+
+__all__ = ["MAX_BATCH", "BatchError", "OrderBatchSender"]
+
+MAX_BATCH = 8
+SETTLE_DELAY = 0.5  # seconds before looking up an order whose request failed ambiguously
+
+WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
+
+_results = envelope_list_decoder(OrderResult)
+_history = envelope_list_decoder(OrderStatus)
+_encoder = msgspec.json.Encoder()
+
+
+class BatchError(CoinFlexError):
+    """Raised by the batch methods when some requests of a split batch failed.
+
+    ``errors`` holds the exception of each failed request; ``results`` the per-order results in
+    input order, ``None`` where the order's request failed. The first error is also the cause.
+    """
+
+    def __init__(self, errors: list[BaseException], results: list[OrderResult | None]) -> None:
+        self.errors = errors
+        self.results = results
+        done = sum(r is not None for r in results)
+        super().__init__(
+            f"{len(errors)} of the batch's requests failed ({done} of {len(results)} orders "
+            f"answered): {errors[0]}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    route: Route
+    recover: str  # "place", "modify" or "cancel"
+
+
+class OrderBatchSender:
+    """Sends place/modify/cancel batches for one client."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        history_route: Route,
+        retry: RetryPolicy | None,
+        settle_delay: float = SETTLE_DELAY,
+    ) -> None:
+        self._transport = transport
+        self._history_route = history_route
+        self._retry = retry
+        self._settle_delay = settle_delay
+
+    async def send(
+        self,
+        route: Route,
+        kind: str,
+        orders: Sequence[WireOrder],
+        *,
+        recv_window: int | None,
+        response_type: str,
+    ) -> list[OrderResult]:
+        chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
+        sender = _Kind(route, kind)
+        if len(chunks) == 1:
+            return await self._send_chunk(sender, chunks[0], recv_window, response_type)
+        outcomes = await asyncio.gather(
+            *(self._send_chunk(sender, c, recv_window, response_type) for c in chunks),
+            return_exceptions=True,
+        )
+        results: list[OrderResult | None] = []
+        errors: list[BaseException] = []
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome  # cancellation and the like are not the batch's to report
+                errors.append(outcome)
+                results.extend([None] * len(chunk))
+            else:
+                results.extend(outcome)
+        if errors:
+            raise BatchError(errors, results) from errors[0]
+        return [r for r in results if r is not None]
+
+    def _body(
+        self, chunk: Sequence[WireOrder], recv_window: int | None, response_type: str
+    ) -> bytes:
+        payload: dict[str, Any] = {}
+        if recv_window is not None:
+            payload["recvWindow"] = recv_window
+        payload["responseType"] = response_type
+        payload["timestamp"] = time.time_ns() // 1_000_000
+        payload["orders"] = chunk
+        return _encoder.encode(payload)
+
+    async def _send_chunk(
+        self,
+        kind: _Kind,
+        chunk: Sequence[WireOrder],
+        recv_window: int | None,
+        response_type: str,
+    ) -> list[OrderResult]:
+        answered: dict[int, OrderResult] = {}
+        pending = list(range(len(chunk)))
+        attempts = self._retry.attempts if self._retry is not None else 1
+        attempt = 0
+        while True:
+            attempt += 1
+            to_send = [chunk[i] for i in pending]
+            sent_at = time.monotonic()
+            try:
+                envelope = await self._transport.request(
+                    kind.route,
+                    _results,
+                    body=self._body(to_send, recv_window, response_type),
+                    retry=False,
+                )
+            except RateLimitError as exc:
+                # Refused before it was applied: wait as told, then send again.
+                if attempt >= attempts or self._retry is None:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff(attempt)
+                if wait > self._retry.max_retry_after:
+                    raise
+                await asyncio.sleep(wait)
+                continue
+            except (TransportError, ServerError) as exc:
+                if isinstance(exc, TransportError) and not exc.request_sent:
+                    if attempt >= attempts or self._retry is None:
+                        raise
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                # Ambiguous: it may have been applied. Find out before anything is re-sent.
+                await self._settle(sent_at, recv_window)
+                resolved = await self._recover(kind, chunk, pending, exc)
+                answered.update(resolved)
+                pending = [i for i in pending if i not in resolved]
+                if not pending:
+                    return [answered[i] for i in range(len(chunk))]
+                if attempt >= attempts or self._retry is None:
+                    # Proven not applied, but no attempts left: a clear error, nothing applied.
+                    raise
+                continue
+            for index, result in _match(to_send, pending, envelope.data).items():
+                answered[index] = result
+            missing = [i for i in pending if i not in answered]
+            if missing:
+                raise APIError(
+                    f"the exchange answered {len(envelope.data)} of {len(to_send)} orders",
+                    status=200,
+                    endpoint=kind.route.name,
+                )
+            return [answered[i] for i in range(len(chunk))]
+
+    def _backoff(self, attempt: int) -> float:
+        if self._retry is None:
+            return 0.0
+        return min(self._retry.max_backoff, self._retry.backoff * 2.0 ** (attempt - 1))
+
+    async def _settle(self, sent_at: float, recv_window: int | None) -> None:
+        settle_until = sent_at + (
+            recv_window / 1000 if recv_window is not None else self._settle_delay
+        )
+        delay = settle_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _recover(
+        self,
+        kind: _Kind,
+        chunk: Sequence[WireOrder],
+        pending: list[int],
+        cause: CoinFlexError,
+    ) -> dict[int, OrderResult]:
+        """Look the pending orders up; return those settled, raise if any cannot be settled."""
+        lookups = await asyncio.gather(
+            *(self._lookup(chunk[i]) for i in pending), return_exceptions=True
+        )
+        resolved: dict[int, OrderResult] = {}
+        for index, found in zip(pending, lookups, strict=True):
+            order = chunk[index]
+            if isinstance(found, BaseException) or found is _UNKNOWABLE:
+                raise OrderStatusUnknownError(
+                    f"{kind.route.name}: the request failed ({cause}) and looking up order "
+                    f"client_order_id={order.client_order_id} failed too"
+                    + (f" ({found})" if isinstance(found, BaseException) else ""),
+                    client_order_id=order.client_order_id,
+                ) from cause
+            assert found is None or isinstance(found, OrderStatus)
+            result = _settled(kind.recover, order, found)
+            if result is not None:
+                resolved[index] = result
+        return resolved
+
+    async def _lookup(self, order: WireOrder) -> OrderStatus | object | None:
+        """The order's latest history entry, None if it has none, or _UNKNOWABLE."""
+        if order.client_order_id is not None:
+            query = f"clientOrderId={order.client_order_id}"
+        elif order.order_id is not None:
+            query = f"orderId={order.order_id}"
+        else:
+            return _UNKNOWABLE
+        query += f"&marketCode={order.market_code}"
+        envelope = await self._transport.request(self._history_route, _history, query=query)
+        return _latest(envelope.data)
+
+
+_UNKNOWABLE = object()
+
+
+def _latest(entries: list[OrderStatus]) -> OrderStatus | None:
+    if not entries:
+        return None
+    closed = [e for e in entries if e.status == "OrderClosed"]
+    return closed[0] if closed else entries[0]
+
+
+def _settled(kind: str, order: WireOrder, found: OrderStatus | None) -> OrderResult | None:
+    """What a lookup says about an order: a result when it settles it, None to send again."""
+    if kind == "place":
+        return None if found is None else _result_from(found, order)
+    if kind == "cancel":
+        if found is not None and found.status == "OrderClosed":
+            return _result_from(found, order)
+        return None
+    assert isinstance(order, WireModifyOrder)
+    if found is None:
+        return None
+    if (order.price is None or found.price == Decimal(order.price)) and (
+        order.quantity is None or found.quantity == Decimal(order.quantity)
+    ):
+        return _result_from(found, order)
+    return None
+
+
+def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
+    return OrderResult(
+        success=True,
+        client_order_id=found.client_order_id or order.client_order_id,
+        order_id=found.order_id,
+        price=found.price,
+        quantity=found.quantity,
+        remain_quantity=found.remain_quantity,
+        side=found.side,
+        status=found.status,
+        market_code=found.market_code or order.market_code,
+        time_in_force=found.time_in_force,
+        notice=found.status,
+        order_type=found.order_type,
+        is_triggered=found.is_triggered,
+    )
+
+
+def _match(
+    sent: Sequence[WireOrder], indices: Sequence[int], items: list[OrderResult]
+) -> dict[int, OrderResult]:
+    """Map answer items back to the chunk indices of the orders sent."""
+    by_coid: dict[str, deque[int]] = defaultdict(deque)
+    by_oid: dict[str, deque[int]] = defaultdict(deque)
+    for order, index in zip(sent, indices, strict=True):
+        if order.client_order_id is not None:
+            by_coid[order.client_order_id].append(index)
+        oid = getattr(order, "order_id", None)
+        if oid is not None:
+            by_oid[oid].append(index)
+    matched: dict[int, OrderResult] = {}
+    leftovers: list[OrderResult] = []
+    for item in items:
+        found = _take(by_coid, item.client_order_id, matched)
+        if found is None:
+            found = _take(by_oid, item.order_id, matched)
+        if found is None:
+            leftovers.append(item)
+        else:
+            matched[found] = item
+    # Answers that name neither ID fill the remaining places in order.
+    free = [i for i in indices if i not in matched]
+    for index, item in zip(free, leftovers, strict=False):
+        matched[index] = item
+    return matched
+
+
+def _take(
+    table: dict[str, deque[int]], key: str | None, matched: dict[int, OrderResult]
+) -> int | None:
+    if key is None:
+        return None
+    queue = table.get(key)
+    while queue:
+        index = queue.popleft()
+        if index not in matched:
+            return index
+    return None

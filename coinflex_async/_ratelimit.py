@@ -1,0 +1,125 @@
+"""Client-side rate limits: named buckets of windows, each window an aiolimiter leaky bucket.
+
+The exchange publishes its limits as "N requests per P seconds" and several apply to one call at
+once (REST 100/s *and* 2,500 per 5 minutes; delivery requests 2 per 10 s on top). A plain leaky
+bucket of capacity N lets through up to 2N in some window of P seconds (a full burst, then N more
+leaking in), which an exchange counting windows would refuse. So each window becomes a bucket with
+a small burst and a leak rate chosen so that no window of P seconds ever holds more than N
+departures, with 1% of slack for network jitter:
+
+    burst = ceil(N / 50)                 (2% of N, at least 1)
+    rate  = 0.99 * (N - burst + 1) / P   requests per second
+
+In any half-open window of P seconds at most ``burst + rate * P - 1 <= N`` requests leave, and the
+long-run rate is at least 97% of N/P.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aiolimiter import AsyncLimiter
+
+__all__ = [
+    "DEFAULT_RATE_LIMITS",
+    "DELIVERY",
+    "MINT_REDEEM",
+    "REST",
+    "RateLimiter",
+    "RateLimits",
+    "Window",
+]
+
+REST = "rest"
+DELIVERY = "delivery"
+MINT_REDEEM = "mint_redeem"
+
+_JITTER_SLACK = 0.99
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most ``max_requests`` in any ``seconds``-long window."""
+
+    max_requests: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if self.max_requests < 1 or self.seconds <= 0:
+            raise ValueError("a rate-limit window needs max_requests >= 1 and seconds > 0")
+
+    def limiter(self) -> AsyncLimiter:
+        burst = math.ceil(self.max_requests / 50)
+        rate = _JITTER_SLACK * (self.max_requests - burst + 1) / self.seconds
+        return AsyncLimiter(burst, burst / rate)
+
+
+def _rest() -> tuple[Window, ...]:
+    return (Window(100, 1.0), Window(2500, 300.0))
+
+
+def _delivery() -> tuple[Window, ...]:
+    return (Window(2, 10.0),)
+
+
+def _mint_redeem() -> tuple[Window, ...]:
+    return (Window(1, 1.0), Window(2, 10.0))
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The buckets of one client. Defaults are the exchange's published limits (per IP).
+
+    Every request takes from ``rest``; POST /v2.1/delivery/orders also from ``delivery``;
+    POST /v2/mint and /v2/redeem also from ``mint_redeem``. Pass ``rate_limits=None`` to
+    ``cf.Client`` to turn limiting off (e.g. against a local simulator).
+    """
+
+    rest: tuple[Window, ...] = field(default_factory=_rest)
+    delivery: tuple[Window, ...] = field(default_factory=_delivery)
+    mint_redeem: tuple[Window, ...] = field(default_factory=_mint_redeem)
+
+    def buckets(self) -> Mapping[str, tuple[Window, ...]]:
+        return {REST: self.rest, DELIVERY: self.delivery, MINT_REDEEM: self.mint_redeem}
+
+
+DEFAULT_RATE_LIMITS = RateLimits()
+
+
+class RateLimiter:
+    """Takes one token from every window of the named buckets before a request leaves.
+
+    aiolimiter binds to the running loop, so the limiters are built on first use, inside it.
+    """
+
+    __slots__ = ("_groups", "_limits")
+
+    def __init__(self, limits: RateLimits) -> None:
+        self._limits = limits
+        self._groups: dict[tuple[str, ...], tuple[AsyncLimiter, ...]] | None = None
+
+    def _build(self) -> dict[tuple[str, ...], tuple[AsyncLimiter, ...]]:
+        limiters = {
+            name: tuple(window.limiter() for window in windows)
+            for name, windows in self._limits.buckets().items()
+        }
+        # Precompute the bucket combinations endpoints use, so acquire() is one dict lookup.
+        groups = {
+            (REST,): limiters[REST],
+            (REST, DELIVERY): limiters[REST] + limiters[DELIVERY],
+            (REST, MINT_REDEEM): limiters[REST] + limiters[MINT_REDEEM],
+        }
+        self._groups = groups
+        return groups
+
+    def has_capacity(self, buckets: tuple[str, ...] = (REST,)) -> bool:
+        """Whether a token is free now in every window of ``buckets`` (acquire won't wait)."""
+        groups = self._groups or self._build()
+        return all(limiter.has_capacity() for limiter in groups[buckets])
+
+    async def acquire(self, buckets: tuple[str, ...] = (REST,)) -> None:
+        groups = self._groups or self._build()
+        for limiter in groups[buckets]:
+            await limiter.acquire()

@@ -1,0 +1,280 @@
+"""One request pipeline: limit -> retry -> send (signed in a middleware) -> map errors -> decode.
+
+Resource methods describe a call (a :class:`Route`, the path arguments, the query string, the JSON
+body) and hand it here; nothing else in the package touches aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from yarl import URL
+
+from ._errors import (
+    AuthenticationError,
+    ClientClosedError,
+    CoinFlexError,
+    DecodeError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    error_from_response,
+    excerpt,
+)
+from ._ratelimit import REST, RateLimiter
+from ._signing import ACCESS_KEY_HEADER
+
+__all__ = ["RetryPolicy", "Route", "Transport"]
+
+T = TypeVar("T")
+
+log = logging.getLogger("coinflex_async")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One endpoint as a resource declares it, built once at import.
+
+    ``path`` is a ``str.format`` template whose fields are filled with validated, percent-encoded
+    path arguments. ``retry_safe`` says whether the request may be sent again blindly (true for
+    GETs); ``buckets`` names the rate-limit buckets it takes a token from.
+    """
+
+    method: str
+    path: str
+    signed: bool = False
+    buckets: tuple[str, ...] = (REST,)
+    retry_safe: bool | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def safe_to_retry(self) -> bool:
+        return self.method == "GET" if self.retry_safe is None else self.retry_safe
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How requests that are safe to repeat (GETs) are retried.
+
+    Retried: transport errors (connection refused or reset, timeouts), HTTP 5xx and 429. Waits
+    grow exponentially from ``backoff`` up to ``max_backoff`` seconds with full jitter; a 429's
+    ``Retry-After`` is honoured up to ``max_retry_after`` seconds (a longer one is raised to the
+    caller as :class:`~coinflex_async.RateLimitError` instead of sleeping). ``attempts`` counts
+    the first one: ``attempts=1`` never retries. Requests with side effects (POST, DELETE) are
+    never retried here; order requests have their own recovery (see ``private.place_orders``).
+    """
+
+    attempts: int = 4
+    backoff: float = 0.2
+    max_backoff: float = 5.0
+    max_retry_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be >= 1")
+        if self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise ValueError("RetryPolicy waits must be >= 0")
+
+    def is_retryable(self, error: BaseException) -> bool:
+        if isinstance(error, RateLimitError):
+            return error.retry_after is None or error.retry_after <= self.max_retry_after
+        return isinstance(error, (TransportError, ServerError))
+
+    def wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            return error.retry_after
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (state.attempt_number - 1))
+        return random.uniform(0, ceiling)
+
+
+class Transport:
+    """Sends requests for one client over its one session.
+
+    ``session_getter`` returns the client's live session (created lazily inside the running loop)
+    or raises :class:`ClientClosedError`; ``closed`` is a future resolved when the client closes,
+    so that calls waiting for rate-limit tokens end at once instead of waiting out a window.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        session_getter: Callable[[], aiohttp.ClientSession],
+        limiter: RateLimiter | None,
+        retry: RetryPolicy | None,
+        timeout: float,
+        api_key: str | None,
+        is_closed: Callable[[], bool],
+        closed_waiter: Callable[[], asyncio.Future[None]],
+        per_request_middlewares: tuple[Any, ...] | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._session = session_getter
+        self._limiter = limiter
+        self.retry = retry
+        self._retrying = (
+            AsyncRetrying(
+                stop=stop_after_attempt(retry.attempts),
+                wait=retry.wait,
+                retry=retry_if_exception(retry.is_retryable),
+                reraise=True,
+            )
+            if retry is not None and retry.attempts > 1
+            else None
+        )
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._is_closed = is_closed
+        self._closed_waiter = closed_waiter
+        self._middlewares = per_request_middlewares
+        self._public_headers: dict[str, str] = {}
+        self._json_headers = {"Content-Type": "application/json"}
+        self._signed_headers: dict[str, str] | None = None
+        self._signed_json_headers: dict[str, str] | None = None
+        if api_key is not None:
+            self._signed_headers = {ACCESS_KEY_HEADER: api_key}
+            self._signed_json_headers = {
+                ACCESS_KEY_HEADER: api_key,
+                "Content-Type": "application/json",
+            }
+
+    async def request(
+        self,
+        route: Route,
+        decoder: msgspec.json.Decoder[T],
+        *,
+        path: str | None = None,
+        query: str = "",
+        body: bytes | None = None,
+        retry: bool | None = None,
+    ) -> T:
+        """Send one call and return its decoded body.
+
+        ``path`` is the already-encoded path (defaults to ``route.path``), ``query`` the encoded
+        query string without ``?``, ``body`` the encoded JSON body. ``retry`` overrides whether
+        this call may be sent again (defaults to the route's ``safe_to_retry``).
+        """
+        if self._is_closed():
+            raise ClientClosedError("the client is closed")
+        url_text = self._base_url + (path if path is not None else route.path)
+        if query:
+            url_text = f"{url_text}?{query}"
+        url = URL(url_text, encoded=True)
+        if route.signed:
+            if self._signed_headers is None or self._signed_json_headers is None:
+                raise AuthenticationError(
+                    "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
+                )
+            headers = self._signed_json_headers if body is not None else self._signed_headers
+        else:
+            headers = self._json_headers if body is not None else self._public_headers
+
+        may_retry = route.safe_to_retry if retry is None else retry
+        if self._retrying is None or not may_retry:
+            return await self._attempt(route, url, headers, body, decoder)
+        retrying = self._retrying.copy()
+        return await retrying(self._attempt, route, url, headers, body, decoder)
+
+    async def _wait_for_tokens(self, buckets: tuple[str, ...]) -> None:
+        assert self._limiter is not None
+        acquire = asyncio.ensure_future(self._limiter.acquire(buckets))
+        if acquire.done():  # pragma: no cover - ensure_future never completes synchronously
+            return acquire.result()
+        closed = self._closed_waiter()
+        await asyncio.wait((acquire, closed), return_when=asyncio.FIRST_COMPLETED)
+        if not acquire.done():
+            acquire.cancel()
+            raise TransportError("the client was closed while the request waited for its turn")
+        acquire.result()
+
+    async def _attempt(
+        self,
+        route: Route,
+        url: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        decoder: msgspec.json.Decoder[T],
+    ) -> T:
+        limiter = self._limiter
+        if limiter is not None:
+            if limiter.has_capacity(route.buckets):
+                await limiter.acquire(route.buckets)
+            else:
+                await self._wait_for_tokens(route.buckets)
+        if self._is_closed():
+            raise TransportError("the client was closed while the request was in flight")
+
+        session = self._session()
+        started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0
+        # No redirects: a redirect would carry the signed headers to wherever it points.
+        kwargs: dict[str, Any] = {
+            "headers": headers,
+            "timeout": self._timeout,
+            "allow_redirects": False,
+        }
+        if body is not None:
+            kwargs["data"] = body
+        if self._middlewares is not None:
+            kwargs["middlewares"] = self._middlewares
+        try:
+            async with session.request(route.method, url, **kwargs) as response:
+                payload = await response.read()
+                status = response.status
+                retry_after = (
+                    response.headers.get("Retry-After") if status == 429 or status >= 500 else None
+                )
+        except asyncio.TimeoutError as exc:
+            raise TransportError(f"{route.name}: timed out") from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Nothing was sent: the connection itself failed.
+            raise TransportError(
+                f"{route.name}: cannot connect ({exc.os_error})", request_sent=False
+            ) from exc
+        except aiohttp.ClientError as exc:
+            if self._is_closed():
+                raise TransportError(f"{route.name}: the client was closed") from exc
+            raise TransportError(f"{route.name}: {type(exc).__name__}: {exc}") from exc
+        except RuntimeError as exc:
+            # aiohttp raises RuntimeError("Session is closed") when close() won the race.
+            if self._is_closed():
+                raise TransportError(f"{route.name}: the client was closed") from exc
+            raise
+
+        if started:
+            log.debug(
+                "%s -> %s (%d bytes) in %.1f ms",
+                route.name,
+                status,
+                len(payload),
+                (time.perf_counter() - started) * 1000,
+            )
+
+        if status < 300:
+            try:
+                return decoder.decode(payload)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                error = error_from_response(status, payload, endpoint=route.name)
+                if error is not None:
+                    raise error from None
+                raise DecodeError(
+                    f"{route.name}: response is not the documented shape ({exc}): "
+                    f"{excerpt(payload)!r}",
+                    endpoint=route.name,
+                    excerpt=excerpt(payload),
+                ) from None
+        error = error_from_response(status, payload, endpoint=route.name, retry_after=retry_after)
+        if error is None:  # pragma: no cover - every status >= 300 maps to an error
+            error = CoinFlexError(f"{route.name}: unexpected HTTP {status}")
+        raise error

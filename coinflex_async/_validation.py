@@ -1,0 +1,163 @@
+"""Checks and encoders for call parameters. Everything here raises ValidationError before any
+request is built, so bad input never reaches the wire."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+from ._errors import ValidationError
+
+__all__ = [
+    "MAX_WINDOW_MS",
+    "check_choice",
+    "check_decimal",
+    "check_int",
+    "check_path_arg",
+    "check_time_window",
+    "format_decimal",
+    "history_query",
+    "query_string",
+]
+
+# Market codes, asset names, instrument and order IDs: letters, digits, '-' and '_' only, so no
+# value can add a path segment ("BTC/../../v2/balances") or a query ("BTC?x=1").
+_PATH_ARG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+MAX_WINDOW_MS = 7 * 24 * 60 * 60 * 1000  # history endpoints accept at most 7 days per request
+_MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def check_path_arg(name: str, value: object) -> str:
+    """A value that goes into the URL path: validated, so it needs no escaping."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if not isinstance(value, str) or not _PATH_ARG.fullmatch(value):
+        raise ValidationError(
+            f"{name} must be 1-64 letters, digits, '-' or '_' (got {_show(value)})"
+        )
+    return value
+
+
+def check_int(name: str, value: object, *, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(f"{name} must be an int (got {_show(value)})")
+    if not low <= value <= high:
+        raise ValidationError(f"{name} must be between {low} and {high} (got {value})")
+    return value
+
+
+def check_time(name: str, value: object) -> int:
+    return check_int(name, value, low=0, high=_MAX_TIME_MS)
+
+
+def check_time_window(
+    start_time: object, end_time: object, *, max_ms: int = MAX_WINDOW_MS
+) -> tuple[int | None, int | None]:
+    """Millisecond ``start_time``/``end_time``: ints, in order, and at most 7 days apart."""
+    start = None if start_time is None else check_time("start_time", start_time)
+    end = None if end_time is None else check_time("end_time", end_time)
+    if start is not None and end is not None:
+        if end < start:
+            raise ValidationError(f"end_time ({end}) is before start_time ({start})")
+        if end - start > max_ms:
+            raise ValidationError(
+                f"start_time and end_time may be at most {max_ms // 86_400_000} days apart "
+                f"(got {(end - start) / 86_400_000:.2f} days)"
+            )
+    return start, end
+
+
+def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
+    """A string parameter with a fixed set of values; accepts the matching Enum member too."""
+    if isinstance(value, Enum):
+        value = value.value
+    options = tuple(allowed)
+    if not isinstance(value, str) or value not in options:
+        raise ValidationError(f"{name} must be one of {', '.join(options)} (got {_show(value)})")
+    return value
+
+
+def check_decimal(
+    name: str,
+    value: object,
+    *,
+    positive: bool = True,
+    allow_negative: bool = False,
+) -> Decimal:
+    """A price, quantity or amount: ``Decimal``, ``str`` or ``int``, finite.
+
+    A ``float`` is taken only when it converts exactly (``0.5`` yes, ``0.1`` no: its binary value
+    is 0.1000000000000000055..., and sending that as a price would be a silent change).
+    """
+    if isinstance(value, bool):
+        raise ValidationError(f"{name} must be a decimal number (got {_show(value)})")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError(f"{name} must be a decimal number (got {_show(value)})") from None
+    elif isinstance(value, float):
+        number = Decimal(value)
+        if number.is_finite() and number != Decimal(repr(value)):
+            raise ValidationError(
+                f"{name}={value!r} is a float that is not exactly {value!r} in binary; "
+                "pass a str or Decimal"
+            )
+    else:
+        raise ValidationError(f"{name} must be a Decimal, str or int (got {_show(value)})")
+    if not number.is_finite():
+        raise ValidationError(f"{name} must be finite (got {number})")
+    if allow_negative:
+        return number
+    if positive and number <= 0:
+        raise ValidationError(f"{name} must be greater than 0 (got {format_decimal(number)})")
+    if number < 0:
+        raise ValidationError(f"{name} must not be negative (got {format_decimal(number)})")
+    return number
+
+
+def format_decimal(value: Decimal) -> str:
+    """A plain decimal string, never an exponent: ``Decimal("1E-8")`` -> ``"0.00000001"``."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "-0.0") else text
+
+
+def query_string(pairs: Iterable[tuple[str, Any]]) -> str:
+    """``k=v&k=v`` from pairs whose value is not None, values percent-encoded."""
+    parts = []
+    for key, value in pairs:
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else str(value)
+        parts.append(f"{key}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def ms_to_datetime_text(value: int) -> str:
+    """``YYYY-MM-DD hh:mm:ss`` (UTC): the form the public funding endpoint's startTime takes."""
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def history_query(
+    limit: int | None, max_limit: int, start_time: int | None, end_time: int | None
+) -> str:
+    """``limit``/``startTime``/``endTime`` of a history endpoint, checked and encoded."""
+    if limit is not None:
+        check_int("limit", limit, low=1, high=max_limit)
+    start, end = check_time_window(start_time, end_time)
+    return query_string((("limit", limit), ("startTime", start), ("endTime", end)))
