@@ -18,6 +18,7 @@ __all__ = [
     "check_choice",
     "check_decimal",
     "check_int",
+    "check_numeric_id",
     "check_path_arg",
     "check_time_window",
     "format_decimal",
@@ -35,12 +36,19 @@ _MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 def check_path_arg(name: str, value: object) -> str:
     """A value that goes into the URL path: validated, so it needs no escaping."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
     if not isinstance(value, str) or not _PATH_ARG.fullmatch(value):
         raise ValidationError(
             f"{name} must be 1-64 letters, digits, '-' or '_' (got {_show(value)})"
         )
+    return value
+
+
+def check_numeric_id(name: str, value: object) -> str:
+    """An order, match or delivery ID: digits only, given as a str or a non-negative int."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 20:
+        raise ValidationError(f"{name} must be a numeric id (got {_show(value)})")
     return value
 
 

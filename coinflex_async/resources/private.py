@@ -16,6 +16,7 @@ from .._validation import (
     check_choice,
     check_decimal,
     check_int,
+    check_numeric_id,
     check_path_arg,
     format_decimal,
     history_query,
@@ -204,12 +205,12 @@ class Private:
                 "marketCode",
                 None if market_code is None else check_path_arg("market_code", market_code),
             ),
-            ("orderId", None if order_id is None else _numeric_id("order_id", order_id)),
+            ("orderId", None if order_id is None else check_numeric_id("order_id", order_id)),
             (
                 "clientOrderId",
                 None
                 if client_order_id is None
-                else _numeric_id("client_order_id", client_order_id),
+                else check_numeric_id("client_order_id", client_order_id),
             ),
         ]
         query = query_string(pairs)
@@ -357,7 +358,9 @@ class Private:
         Returns the exchange's confirmation; its documented failure answer (HTTP 200,
         "Cancel exception please try again") raises APIError.
         """
-        path = _CANCEL_DELIVERY.path.format(_numeric_id("delivery_order_id", delivery_order_id))
+        path = _CANCEL_DELIVERY.path.format(
+            check_numeric_id("delivery_order_id", delivery_order_id)
+        )
         texts = (await self._transport.request(_CANCEL_DELIVERY, _strings, path=path)).data
         text = " ".join(texts)
         if _DELIVERY_CANCELLED not in text.lower():
@@ -514,13 +517,6 @@ def _listed(orders: Iterable[Any]) -> list[Any]:
 
 def _response_type(value: object) -> str:
     return check_choice("response_type", value, _RESPONSE_TYPES)
-
-
-def _numeric_id(name: str, value: object) -> str:
-    text = check_path_arg(name, value)
-    if not text.isdigit():
-        raise ValidationError(f"{name} must be numeric (got {value!r})")
-    return text
 
 
 def _accepted(result: OrderResult, route: Route) -> OrderResult:

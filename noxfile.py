@@ -1,0 +1,54 @@
+"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke. Each runs in its own venv made from
+the interpreter that runs nox, so a fresh machine needs only Python and `pip install nox`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+LINT_TOOLS = ("ruff>=0.6",)
+TYPE_TOOLS = ("mypy>=1.10",)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (unit, loopback, simulator end-to-end, reliability)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(*LINT_TOOLS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[test]", *TYPE_TOOLS)
+    session.run("mypy", "--strict", "coinflex_async")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The client against the embedded simulator: market data, two accounts trading."""
+    session.install("-e", ".")
+    session.run("python", "-m", "coinflex_async", "demo")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite behind the README's performance table (about 6-8 minutes)."""
+    session.install("-e", ".", "pyinstrument")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def bench_smoke(session: nox.Session) -> None:
+    """A quick run of the benchmark harness (tiny batches, no ccxt): proves it still works."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks", "--quick", "--no-ccxt")
