@@ -88,7 +88,7 @@ path_breakers = st.one_of(
             "BTC%2F..",
             "BTC USD",
             "BTC\r\nX-Injected: 1",
-            "ＢＴＣ",
+            "\uff22\uff34\uff23",  # fullwidth BTC
             "BTC-USD\x00",
             "A" * 65,
         ]
@@ -103,6 +103,11 @@ path_breakers = st.one_of(
 
 # Numeric IDs (order, delivery order) may also be given as non-negative ints.
 id_breakers = path_breakers.filter(lambda v: v is not None and not (type(v) is int and v >= 0))
+
+
+def _given(value: object) -> bool:
+    return value is not None
+
 
 bad_decimal = st.one_of(
     st.sampled_from(
