@@ -34,6 +34,7 @@ import msgspec
 
 from ._errors import (
     APIError,
+    ClientClosedError,
     CoinFlexError,
     OrderStatusUnknownError,
     RateLimitError,
@@ -105,6 +106,8 @@ class OrderBatchSender:
         recv_window: int | None,
         response_type: str,
     ) -> list[OrderResult]:
+        # Errors that stop every request before it is sent are the caller's, not the batch's.
+        self._transport.check_ready(route)
         chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
         sender = _Kind(route, kind)
         if len(chunks) == 1:
@@ -176,8 +179,7 @@ class OrderBatchSender:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 # Ambiguous: it may have been applied. Find out before anything is re-sent.
-                await self._settle(sent_at, recv_window)
-                resolved = await self._recover(kind, chunk, pending, exc)
+                resolved = await self._recover(kind, chunk, pending, exc, sent_at, recv_window)
                 answered.update(resolved)
                 pending = [i for i in pending if i not in resolved]
                 if not pending:
@@ -202,28 +204,54 @@ class OrderBatchSender:
             return 0.0
         return min(self._retry.max_backoff, self._retry.backoff * 2.0 ** (attempt - 1))
 
-    async def _settle(self, sent_at: float, recv_window: int | None) -> None:
-        settle_until = sent_at + (
-            recv_window / 1000 if recv_window is not None else self._settle_delay
-        )
-        delay = settle_until - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
     async def _recover(
         self,
         kind: _Kind,
         chunk: Sequence[WireOrder],
         pending: list[int],
         cause: CoinFlexError,
+        sent_at: float,
+        recv_window: int | None,
     ) -> dict[int, OrderResult]:
-        """Look the pending orders up; return those settled, raise if any cannot be settled."""
+        """Look the pending orders up; return those settled, raise if any cannot be settled.
+
+        Lookups repeat every settle delay until each order is found or the request can no longer
+        be applied (``recvWindow`` after it was sent; without one, a single settle delay): an
+        applied order is usually found at the first lookup, and absence is concluded only once
+        the exchange would refuse the original request.
+        """
+        window = recv_window / 1000 if recv_window is not None else self._settle_delay
+        deadline = sent_at + window
+        resolved: dict[int, OrderResult] = {}
+        waiting = list(pending)
+        while True:
+            await asyncio.sleep(max(0.0, min(self._settle_delay, deadline - time.monotonic())))
+            final = time.monotonic() >= deadline
+            settled = await self._look_up(kind, chunk, waiting, cause, final=final)
+            resolved.update(settled)
+            waiting = [i for i in waiting if i not in settled]
+            if final or not waiting:
+                return resolved
+
+    async def _look_up(
+        self,
+        kind: _Kind,
+        chunk: Sequence[WireOrder],
+        pending: list[int],
+        cause: CoinFlexError,
+        *,
+        final: bool,
+    ) -> dict[int, OrderResult]:
         lookups = await asyncio.gather(
             *(self._lookup(chunk[i]) for i in pending), return_exceptions=True
         )
         resolved: dict[int, OrderResult] = {}
         for index, found in zip(pending, lookups, strict=True):
             order = chunk[index]
+            if isinstance(found, ClientClosedError):
+                final = True  # nobody can ask again
+            if not final and (isinstance(found, BaseException) or found is _UNKNOWABLE):
+                continue  # ask again at the next round
             if isinstance(found, BaseException) or found is _UNKNOWABLE:
                 raise OrderStatusUnknownError(
                     f"{kind.route.name}: the request failed ({cause}) and looking up order "

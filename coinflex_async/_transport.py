@@ -173,18 +173,14 @@ class Transport:
         query string without ``?``, ``body`` the encoded JSON body. ``retry`` overrides whether
         this call may be sent again (defaults to the route's ``safe_to_retry``).
         """
-        if self._is_closed():
-            raise ClientClosedError("the client is closed")
+        self.check_ready(route)
         url_text = self._base_url + (path if path is not None else route.path)
         if query:
             url_text = f"{url_text}?{query}"
         url = URL(url_text, encoded=True)
         if route.signed:
-            if self._signed_headers is None or self._signed_json_headers is None:
-                raise AuthenticationError(
-                    "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
-                )
             headers = self._signed_json_headers if body is not None else self._signed_headers
+            assert headers is not None
         else:
             headers = self._json_headers if body is not None else self._public_headers
 
@@ -200,6 +196,16 @@ class Transport:
             log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
             await asyncio.sleep(self.retry.wait_after(error, 1))
         return await self._retrying.copy()(self._attempt, route, url, headers, body, decoder)
+
+    def check_ready(self, route: Route) -> None:
+        """Raise what would stop ``route`` before anything is sent: a closed client, or a
+        private endpoint without credentials."""
+        if self._is_closed():
+            raise ClientClosedError("the client is closed")
+        if route.signed and self._signed_headers is None:
+            raise AuthenticationError(
+                "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
+            )
 
     async def _wait_for_tokens(self, buckets: tuple[str, ...]) -> None:
         assert self._limiter is not None
