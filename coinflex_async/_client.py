@@ -164,6 +164,10 @@ class Client:
                 middlewares=(self._signer,) if self._signer is not None else (),
                 auto_decompress=True,
             )
+            # aiohttp re-sends a GET or DELETE once, silently, when a kept-alive connection turns
+            # out to be reset. That bypasses the retry policy (attempts double) and re-sends
+            # cancels; our transport decides every re-send itself. There is no public switch.
+            session._retry_connection = False
             self._session = session
         elif session.closed:
             raise ClientClosedError("the caller-owned session is closed")

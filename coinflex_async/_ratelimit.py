@@ -16,6 +16,7 @@ long-run rate is at least 97% of N/P.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,14 +92,21 @@ DEFAULT_RATE_LIMITS = RateLimits()
 class RateLimiter:
     """Takes one token from every window of the named buckets before a request leaves.
 
+    A request's tokens are taken together, at the moment it may leave: a token taken from one
+    bucket while the request still waits for another would be spent at the wrong time and let the
+    first bucket's window overflow. Waiters queue per bucket combination (first come, first
+    served); only the head of a queue waits for capacity, so a request held by a slow bucket
+    (delivery: 2 per 10 s) does not hold up plain REST calls.
+
     aiolimiter binds to the running loop, so the limiters are built on first use, inside it.
     """
 
-    __slots__ = ("_groups", "_limits")
+    __slots__ = ("_groups", "_limits", "_queues")
 
     def __init__(self, limits: RateLimits) -> None:
         self._limits = limits
         self._groups: dict[tuple[str, ...], tuple[AsyncLimiter, ...]] | None = None
+        self._queues: dict[tuple[str, ...], asyncio.Lock] = {}
 
     def _build(self) -> dict[tuple[str, ...], tuple[AsyncLimiter, ...]]:
         limiters = {
@@ -111,15 +119,36 @@ class RateLimiter:
             (REST, DELIVERY): limiters[REST] + limiters[DELIVERY],
             (REST, MINT_REDEEM): limiters[REST] + limiters[MINT_REDEEM],
         }
+        self._queues = {key: asyncio.Lock() for key in groups}
         self._groups = groups
         return groups
 
     def has_capacity(self, buckets: tuple[str, ...] = (REST,)) -> bool:
-        """Whether a token is free now in every window of ``buckets`` (acquire won't wait)."""
+        """Whether a request could take its tokens now, without queueing."""
         groups = self._groups or self._build()
-        return all(limiter.has_capacity() for limiter in groups[buckets])
+        return not self._queues[buckets].locked() and all(
+            limiter.has_capacity() for limiter in groups[buckets]
+        )
 
     async def acquire(self, buckets: tuple[str, ...] = (REST,)) -> None:
         groups = self._groups or self._build()
-        for limiter in groups[buckets]:
-            await limiter.acquire()
+        limiters = groups[buckets]
+        queue = self._queues[buckets]
+        if not queue.locked() and all(limiter.has_capacity() for limiter in limiters):
+            await _take(limiters)
+            return
+        async with queue:
+            while True:
+                blocked = [limiter for limiter in limiters if not limiter.has_capacity()]
+                if not blocked:
+                    await _take(limiters)
+                    return
+                # A bucket frees one token every time_period / max_rate seconds.
+                await asyncio.sleep(max(lim.time_period / lim.max_rate for lim in blocked))
+
+
+async def _take(limiters: tuple[AsyncLimiter, ...]) -> None:
+    # Every limiter was just seen with capacity, and aiolimiter's acquire() only suspends when
+    # it has none, so no other task runs between these: the tokens are taken at one instant.
+    for limiter in limiters:
+        await limiter.acquire()

@@ -237,6 +237,7 @@ class Transport:
             raise TransportError("the client was closed while the request was in flight")
 
         session = self._session()
+        where = f"{route.method} {url.raw_path}"  # the path as sent, for logs and errors
         started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0
         # No redirects: a redirect would carry the signed headers to wherever it points.
         kwargs: dict[str, Any] = {
@@ -256,26 +257,26 @@ class Transport:
                     response.headers.get("Retry-After") if status == 429 or status >= 500 else None
                 )
         except asyncio.TimeoutError as exc:
-            raise TransportError(f"{route.name}: timed out") from exc
+            raise TransportError(f"{where}: timed out") from exc
         except aiohttp.ClientConnectorError as exc:
             # Nothing was sent: the connection itself failed.
             raise TransportError(
-                f"{route.name}: cannot connect ({exc.os_error})", request_sent=False
+                f"{where}: cannot connect ({exc.os_error})", request_sent=False
             ) from exc
         except aiohttp.ClientError as exc:
             if self._is_closed():
-                raise TransportError(f"{route.name}: the client was closed") from exc
-            raise TransportError(f"{route.name}: {type(exc).__name__}: {exc}") from exc
+                raise TransportError(f"{where}: the client was closed") from exc
+            raise TransportError(f"{where}: {type(exc).__name__}: {exc}") from exc
         except RuntimeError as exc:
             # aiohttp raises RuntimeError("Session is closed") when close() won the race.
             if self._is_closed():
-                raise TransportError(f"{route.name}: the client was closed") from exc
+                raise TransportError(f"{where}: the client was closed") from exc
             raise
 
         if started:
             log.debug(
                 "%s -> %s (%d bytes) in %.1f ms",
-                route.name,
+                where,
                 status,
                 len(payload),
                 (time.perf_counter() - started) * 1000,
@@ -285,16 +286,16 @@ class Transport:
             try:
                 return decoder.decode(payload)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                error = error_from_response(status, payload, endpoint=route.name)
+                error = error_from_response(status, payload, endpoint=where)
                 if error is not None:
                     raise error from None
                 raise DecodeError(
-                    f"{route.name}: response is not the documented shape ({exc}): "
+                    f"{where}: response is not the documented shape ({exc}): "
                     f"{excerpt(payload)!r}",
-                    endpoint=route.name,
+                    endpoint=where,
                     excerpt=excerpt(payload),
                 ) from None
-        error = error_from_response(status, payload, endpoint=route.name, retry_after=retry_after)
+        error = error_from_response(status, payload, endpoint=where, retry_after=retry_after)
         if error is None:  # pragma: no cover - every status >= 300 maps to an error
-            error = CoinFlexError(f"{route.name}: unexpected HTTP {status}")
+            error = CoinFlexError(f"{where}: unexpected HTTP {status}")
         raise error

@@ -6,12 +6,16 @@ error statuses) run the real client against this server over real sockets.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,3 +99,34 @@ class RecordingServer:
             body = body.encode()
         content_type = headers.pop("Content-Type", "application/json")
         return web.Response(status=status, body=body, headers=headers, content_type=content_type)
+
+
+@asynccontextmanager
+async def resetting_server() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback server that reads each request's head, then resets the connection (RST).
+
+    Yields its base URL and the request heads it received, to count attempts.
+    """
+    received: list[bytes] = []
+
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", received
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released): connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
