@@ -24,6 +24,9 @@ LIVE_URL = "https://v2api.coinflex.com"
 TEST_URL = "https://v2stgapi.coinflex.com"
 
 _DEFAULT_RETRY = RetryPolicy()
+# Sent with every order request: the exchange refuses one older than this, which is what lets
+# the client prove that an order whose answer was lost was never placed (see _orders.py).
+DEFAULT_RECV_WINDOW = 5000
 
 
 def _is_loopback(host: str) -> bool:
@@ -53,7 +56,9 @@ class Client:
       ``None`` to turn client-side limiting off.
     - ``retry``: a :class:`RetryPolicy` for requests safe to repeat (GETs), or ``None`` for no
       retries.
-    - ``recv_window``: default ``recvWindow`` (ms) sent with order requests, or ``None``.
+    - ``recv_window``: the ``recvWindow`` (ms) sent with every order request (default 5000): the
+      exchange refuses an order request older than that, so an order whose answer was lost and
+      that is not found after it has passed was never placed, and is safe to send again.
     - ``connector_limit``: most simultaneous connections of the client's connector (default 100).
     - ``allow_insecure_http``: allow signed requests over plain ``http://`` to a host that is not
       loopback (refused by default: the API key and signatures would travel in clear text).
@@ -72,7 +77,7 @@ class Client:
         timeout: float = 10.0,
         rate_limits: RateLimits | None = DEFAULT_RATE_LIMITS,
         retry: RetryPolicy | None = _DEFAULT_RETRY,
-        recv_window: int | None = None,
+        recv_window: int = DEFAULT_RECV_WINDOW,
         connector_limit: int = 100,
         allow_insecure_http: bool = False,
     ) -> None:
@@ -85,9 +90,7 @@ class Client:
             raise ValidationError(f"base_url must not have a path or query (got {base_url!r})")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValidationError(f"timeout must be a positive number of seconds (got {timeout!r})")
-        if recv_window is not None and (
-            isinstance(recv_window, bool) or not isinstance(recv_window, int) or recv_window <= 0
-        ):
+        if isinstance(recv_window, bool) or not isinstance(recv_window, int) or recv_window <= 0:
             raise ValidationError(f"recv_window must be a positive int (got {recv_window!r})")
         if isinstance(connector_limit, bool) or not isinstance(connector_limit, int):
             raise ValidationError("connector_limit must be an int")

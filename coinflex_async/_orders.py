@@ -6,8 +6,9 @@ another order than it was sent (the docs' modify example puts failures first), s
 matched back to requests by ``clientOrderId`` (then ``orderId``).
 
 When a request's fate is unknown (the connection broke after it was sent, a timeout, a 5xx that
-may have come from a proxy after the exchange applied it), it is never simply sent again: each of
-its orders is first looked up by ``clientOrderId`` in the order history (GET /v2.1/orders).
+may have come from a proxy after the exchange applied it, an answer cut short or garbled), it is
+never simply sent again: each of its orders is first looked up by ``clientOrderId`` in the order
+history (GET /v2.1/orders).
 
 - place: found -> the result is built from what was found (success true); proven absent ->
   sent again (bounded by the retry policy); lookup fails -> ``OrderStatusUnknownError``.
@@ -15,9 +16,11 @@ its orders is first looked up by ``clientOrderId`` in the order history (GET /v2
 - modify: found with the requested price and quantity -> success; otherwise sent again.
 
 A request refused before it was applied (429, or a connection that never opened) is simply sent
-again after the wait. Before a lookup the client waits out ``recvWindow`` when one was sent (the
-exchange refuses a request older than that, so an order not found then can no longer appear);
-otherwise a short settle delay.
+again after the wait. Orders are looked up every settle delay; an order is declared absent only
+after ``recvWindow`` (default 5,000 ms, sent with every order request) plus a settle delay has
+passed since the request left: the exchange refuses a request older than its ``recvWindow``, so
+an order not found then can no longer appear. This assumes the exchange's clock is within the
+settle delay of ours.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ._errors import (
     APIError,
     ClientClosedError,
     CoinFlexError,
+    DecodeError,
     OrderStatusUnknownError,
     RateLimitError,
     ServerError,
@@ -49,7 +53,7 @@ from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
 __all__ = ["MAX_BATCH", "BatchError", "OrderBatchSender"]
 
 MAX_BATCH = 8
-SETTLE_DELAY = 0.5  # seconds before looking up an order whose request failed ambiguously
+SETTLE_DELAY = 0.5  # seconds between lookups of orders when retries are off (else RetryPolicy's)
 
 WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
 
@@ -90,12 +94,11 @@ class OrderBatchSender:
         *,
         history_route: Route,
         retry: RetryPolicy | None,
-        settle_delay: float = SETTLE_DELAY,
     ) -> None:
         self._transport = transport
         self._history_route = history_route
         self._retry = retry
-        self._settle_delay = settle_delay
+        self._settle_delay = retry.lookup_interval if retry is not None else SETTLE_DELAY
 
     async def send(
         self,
@@ -172,13 +175,15 @@ class OrderBatchSender:
                     raise
                 await asyncio.sleep(wait)
                 continue
-            except (TransportError, ServerError) as exc:
+            except (TransportError, ServerError, DecodeError) as exc:
+                # Ambiguous: the request may have been applied (a reset after sending, a
+                # timeout, a 5xx from a proxy, or an answer that arrived cut or garbled).
                 if isinstance(exc, TransportError) and not exc.request_sent:
                     if attempt >= attempts or self._retry is None:
                         raise
                     await asyncio.sleep(self._backoff(attempt))
                     continue
-                # Ambiguous: it may have been applied. Find out before anything is re-sent.
+                # Find out before anything is re-sent.
                 resolved = await self._recover(kind, chunk, pending, exc, sent_at, recv_window)
                 answered.update(resolved)
                 pending = [i for i in pending if i not in resolved]
@@ -220,8 +225,10 @@ class OrderBatchSender:
         applied order is usually found at the first lookup, and absence is concluded only once
         the exchange would refuse the original request.
         """
-        window = recv_window / 1000 if recv_window is not None else self._settle_delay
-        deadline = sent_at + window
+        # With a recvWindow, absence is proven once it has passed (plus a settle delay for
+        # the last lookup's own travel); without one, a single settle delay is a best guess.
+        window = recv_window / 1000 if recv_window is not None else 0.0
+        deadline = sent_at + window + self._settle_delay
         resolved: dict[int, OrderResult] = {}
         waiting = list(pending)
         while True:
@@ -243,7 +250,7 @@ class OrderBatchSender:
         final: bool,
     ) -> dict[int, OrderResult]:
         lookups = await asyncio.gather(
-            *(self._lookup(chunk[i]) for i in pending), return_exceptions=True
+            *(self._lookup(kind.recover, chunk[i]) for i in pending), return_exceptions=True
         )
         resolved: dict[int, OrderResult] = {}
         for index, found in zip(pending, lookups, strict=True):
@@ -265,27 +272,28 @@ class OrderBatchSender:
                 resolved[index] = result
         return resolved
 
-    async def _lookup(self, order: WireOrder) -> OrderStatus | object | None:
-        """The order's latest history entry, None if it has none, or _UNKNOWABLE."""
-        if order.client_order_id is not None:
+    async def _lookup(self, kind: str, order: WireOrder) -> OrderStatus | object | None:
+        """The order's newest history entry, None if it has none, or _UNKNOWABLE.
+
+        A new order is found by its clientOrderId. A modify is a cancel-replace at the exchange
+        (the replacement gets a new orderId, keeping the clientOrderId), so it is found by its
+        clientOrderId when it has one; a cancel by the orderId it names when it names one.
+        """
+        order_id = getattr(order, "order_id", None)
+        if kind == "cancel" and order_id is not None:
+            query = f"orderId={order_id}"
+        elif order.client_order_id is not None:
             query = f"clientOrderId={order.client_order_id}"
-        elif order.order_id is not None:
-            query = f"orderId={order.order_id}"
+        elif order_id is not None:
+            query = f"orderId={order_id}"
         else:
             return _UNKNOWABLE
         query += f"&marketCode={order.market_code}"
         envelope = await self._transport.request(self._history_route, _history, query=query)
-        return _latest(envelope.data)
+        return envelope.data[0] if envelope.data else None  # newest first
 
 
 _UNKNOWABLE = object()
-
-
-def _latest(entries: list[OrderStatus]) -> OrderStatus | None:
-    if not entries:
-        return None
-    closed = [e for e in entries if e.status == "OrderClosed"]
-    return closed[0] if closed else entries[0]
 
 
 def _settled(kind: str, order: WireOrder, found: OrderStatus | None) -> OrderResult | None:

@@ -74,18 +74,24 @@ class RetryPolicy:
     caller as :class:`~coinflex_async.RateLimitError` instead of sleeping). ``attempts`` counts
     the first one: ``attempts=1`` never retries. Requests with side effects (POST, DELETE) are
     never retried here; order requests have their own recovery (see ``private.place_orders``).
+
+    After an order request fails ambiguously its orders are looked up every
+    ``lookup_interval`` seconds (see ``coinflex_async._orders``).
     """
 
     attempts: int = 4
     backoff: float = 0.2
     max_backoff: float = 5.0
     max_retry_after: float = 30.0
+    lookup_interval: float = 0.5
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("RetryPolicy.attempts must be >= 1")
         if self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
             raise ValueError("RetryPolicy waits must be >= 0")
+        if self.lookup_interval <= 0:
+            raise ValueError("RetryPolicy.lookup_interval must be > 0")
 
     def is_retryable(self, error: BaseException) -> bool:
         if isinstance(error, RateLimitError):
@@ -290,8 +296,7 @@ class Transport:
                 if error is not None:
                     raise error from None
                 raise DecodeError(
-                    f"{where}: response is not the documented shape ({exc}): "
-                    f"{excerpt(payload)!r}",
+                    f"{where}: response is not the documented shape ({exc}): {excerpt(payload)!r}",
                     endpoint=where,
                     excerpt=excerpt(payload),
                 ) from None

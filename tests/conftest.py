@@ -6,6 +6,9 @@ import pytest
 
 from tests.loopback import RecordingServer
 
+# The fixture users get (`coinflex_sim`), enabled the way the README tells them to.
+pytest_plugins = ["coinflex_async.sim.pytest_plugin"]
+
 
 @pytest.fixture
 async def recorder(aiohttp_server) -> AsyncIterator[tuple[RecordingServer, str]]:  # type: ignore[no-untyped-def]

@@ -137,7 +137,7 @@ class Private:
 
     __slots__ = ("_ids", "_orders", "_recv_window", "_transport")
 
-    def __init__(self, transport: Transport, *, recv_window: int | None = None) -> None:
+    def __init__(self, transport: Transport, *, recv_window: int) -> None:
         self._transport = transport
         self._recv_window = recv_window
         self._ids = ClientOrderIds()
@@ -500,7 +500,7 @@ class Private:
             await self._transport.request(_CLOSE_BORROW, _order_result, body=_encode(payload))
         ).data
 
-    def _window(self, recv_window: int | None) -> int | None:
+    def _window(self, recv_window: int | None) -> int:
         if recv_window is None:
             return self._recv_window
         return check_int("recv_window", recv_window, low=1, high=3_600_000)

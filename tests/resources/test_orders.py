@@ -21,7 +21,7 @@ from tests.models import docs_examples as docs
 
 API_KEY = "test-api-key"
 API_SECRET = "test-api-secret"
-FAST_RETRY = cf.RetryPolicy(attempts=3, backoff=0.01)
+FAST_RETRY = cf.RetryPolicy(attempts=3, backoff=0.01, lookup_interval=0.05)
 MAX_CLIENT_ORDER_ID = 9_223_372_036_854_775_807  # the exchange's LONG
 
 PLACE = "/v2/orders/place"
@@ -205,24 +205,24 @@ async def test_repo_markets_take_a_negative_price(
 
 @pytest.mark.parametrize(
     ("client_recv_window", "call_recv_window", "sent"),
-    [(None, None, None), (5000, None, 5000), (5000, 100, 100), (None, 1, 1)],
+    [(None, None, 5000), (3000, None, 3000), (5000, 100, 100), (None, 1, 1)],
 )
 async def test_recv_window_from_the_client_or_the_call(
     client_recv_window: int | None,
     call_recv_window: int | None,
-    sent: int | None,
+    sent: int,
     server: RecordingServer,
     base_url: str,
 ) -> None:
+    """Every order request carries a recvWindow (5000 ms unless the client or call says)."""
     server.reply("POST", PLACE, echo)
-    async with cf.Client(
-        API_KEY, API_SECRET, base_url=base_url, recv_window=client_recv_window
-    ) as client:
+    options = {} if client_recv_window is None else {"recv_window": client_recv_window}
+    async with cf.Client(API_KEY, API_SECRET, base_url=base_url, **options) as client:
         await client.private.place_orders([LIMIT_ORDER], recv_window=call_recv_window)
 
     body = server.requests[0].json()
-    assert body.get("recvWindow") == sent
-    assert ("recvWindow" in body) == (sent is not None)
+    assert body["recvWindow"] == sent
+    assert isinstance(body["timestamp"], int)
 
 
 async def test_response_type_ack_is_sent(server: RecordingServer, client: cf.Client) -> None:
@@ -742,7 +742,8 @@ async def test_place_503_then_found_by_lookup_returns_it_with_one_post(
     assert query["clientOrderId"] == [sent["clientOrderId"]]
     assert query["marketCode"] == [SWAP]
     assert_signed(lookup)
-    # The client waits out recvWindow (50 ms from sending), not its longer settle delay.
+    # The first lookup comes one lookup_interval (50 ms) after sending: an applied order is
+    # found at once, without waiting out recvWindow.
     assert 0.03 <= lookup.at - post.at < 0.4
     assert result.success is True
     assert result.client_order_id == sent["clientOrderId"]
@@ -759,12 +760,12 @@ async def test_place_503_then_absent_from_lookup_is_sent_again(
 
     result = await client.private.place_order(**LIMIT_ORDER, recv_window=50)
 
-    assert [(r.method, r.path) for r in server.requests] == [
-        ("POST", PLACE),
-        ("GET", HISTORY),
-        ("POST", PLACE),
-    ]
-    first, _, second = server.requests
+    # Looked up until recvWindow (+ one interval) had passed, then sent again.
+    calls = [(r.method, r.path) for r in server.requests]
+    assert calls[0] == calls[-1] == ("POST", PLACE)
+    assert set(calls[1:-1]) == {("GET", HISTORY)}
+    first, second = server.requests[0], server.requests[-1]
+    assert second.at - first.at >= 0.05 + 0.05
     assert first.json()["orders"] == second.json()["orders"]
     assert first.headers["Nonce"] != second.headers["Nonce"]
     assert_signed(first)
@@ -787,7 +788,10 @@ async def test_place_503_and_lookup_failing_raises_order_status_unknown(
     (post,) = posts
     assert raised.value.client_order_id == post.json()["orders"][0]["clientOrderId"]
     assert isinstance(raised.value, cf.TransportError)
-    assert len(lookups) == FAST_RETRY.attempts
+    # Looked up until recvWindow + one interval had passed, each lookup a retried GET.
+    assert len(lookups) >= FAST_RETRY.attempts
+    assert len(lookups) % FAST_RETRY.attempts == 0
+    assert lookups[-1].at - post.at >= 0.05 + 0.05
 
 
 async def test_place_503_without_retries_is_still_looked_up_not_resent(
@@ -841,7 +845,9 @@ async def test_cancel_503_then_still_open_is_cancelled_again(
         market_code=SWAP, client_order_id="1615453494726", recv_window=50
     )
 
-    assert [r.method for r in server.requests] == ["DELETE", "GET", "DELETE"]
+    methods = [r.method for r in server.requests]
+    assert methods[0] == methods[-1] == "DELETE"
+    assert set(methods[1:-1]) == {"GET"}
     assert result.success is True
 
 

@@ -821,6 +821,7 @@ CASES = [
         },
         "POST", "/v2/orders/place", one_item_of(docs.PLACE_ORDERS, 2), check_place_order,
         body={
+            "recvWindow": 5000,
             "responseType": "FULL",
             "timestamp": NOW_MS,
             "orders": [
@@ -887,6 +888,7 @@ CASES = [
         },
         "POST", "/v2/orders/modify", one_item_of(docs.MODIFY_ORDERS, 2), check_modify_order,
         body={
+            "recvWindow": 5000,
             "responseType": "ACK",
             "timestamp": NOW_MS,
             "orders": [
@@ -928,6 +930,7 @@ CASES = [
         {"market_code": "BTC-USD-SWAP-LIN", "order_id": 304384250571714215},
         "DELETE", "/v2/orders/cancel", one_item_of(docs.CANCEL_ORDERS, 0), check_cancel_order,
         body={
+            "recvWindow": 5000,
             "responseType": "FULL",
             "timestamp": NOW_MS,
             "orders": [{"marketCode": "BTC-USD-SWAP-LIN", "orderId": "304384250571714215"}],
