@@ -137,6 +137,7 @@ class Client:
             is_closed=self._is_closed,
             closed_waiter=self._closed_waiter,
             per_request_middlewares=per_request_middlewares,
+            max_in_flight=connector_limit if connector_limit > 0 else 100,
         )
 
     def __repr__(self) -> str:

@@ -5,13 +5,13 @@ once (REST 100/s *and* 2,500 per 5 minutes; delivery requests 2 per 10 s on top)
 bucket of capacity N lets through up to 2N in some window of P seconds (a full burst, then N more
 leaking in), which an exchange counting windows would refuse. So each window becomes a bucket with
 a small burst and a leak rate chosen so that no window of P seconds ever holds more than N
-departures, with 1% of slack for network jitter:
+departures, even if arrivals at the exchange bunch up by up to ``JITTER`` seconds:
 
-    burst = ceil(N / 50)                 (2% of N, at least 1)
-    rate  = 0.99 * (N - burst + 1) / P   requests per second
+    burst = ceil(N / 100)                      (1% of N, at least 1)
+    rate  = (N - burst + 1) / (P + JITTER)     requests per second
 
-In any half-open window of P seconds at most ``burst + rate * P - 1 <= N`` requests leave, and the
-long-run rate is at least 97% of N/P.
+In any window of P + JITTER seconds at most ``burst + rate * (P + JITTER) - 1 = N`` requests
+leave. The long-run rate is 95% of N/P for a 1 s window and over 99% for 10 s and longer ones.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from aiolimiter import AsyncLimiter
 __all__ = [
     "DEFAULT_RATE_LIMITS",
     "DELIVERY",
+    "JITTER",
     "MINT_REDEEM",
     "REST",
     "RateLimiter",
@@ -37,7 +38,9 @@ REST = "rest"
 DELIVERY = "delivery"
 MINT_REDEEM = "mint_redeem"
 
-_JITTER_SLACK = 0.99
+# How much arrivals at the exchange may bunch up compared with departures (network and server
+# scheduling); each window is paced as if it were this much longer.
+JITTER = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,8 @@ class Window:
             raise ValueError("a rate-limit window needs max_requests >= 1 and seconds > 0")
 
     def limiter(self) -> AsyncLimiter:
-        burst = math.ceil(self.max_requests / 50)
-        rate = _JITTER_SLACK * (self.max_requests - burst + 1) / self.seconds
+        burst = math.ceil(self.max_requests / 100)
+        rate = (self.max_requests - burst + 1) / (self.seconds + JITTER)
         return AsyncLimiter(burst, burst / rate)
 
 

@@ -131,6 +131,7 @@ class Transport:
         is_closed: Callable[[], bool],
         closed_waiter: Callable[[], asyncio.Future[None]],
         per_request_middlewares: tuple[Any, ...] | None = None,
+        max_in_flight: int = 100,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._session = session_getter
@@ -152,6 +153,7 @@ class Transport:
         self._is_closed = is_closed
         self._closed_waiter = closed_waiter
         self._middlewares = per_request_middlewares
+        self._slots = asyncio.Semaphore(max_in_flight)
         self._public_headers: dict[str, str] = {}
         self._json_headers = {"Content-Type": "application/json"}
         self._signed_headers: dict[str, str] | None = None
@@ -233,12 +235,26 @@ class Transport:
         body: bytes | None,
         decoder: msgspec.json.Decoder[T],
     ) -> T:
-        limiter = self._limiter
-        if limiter is not None:
-            if limiter.has_capacity(route.buckets):
-                await limiter.acquire(route.buckets)
+        if self._limiter is None:
+            return await self._send(route, url, headers, body, decoder)
+        # Tokens are taken only by a request that can leave at once: one queued for a pooled
+        # connection would hold its token and leave late, in a burst that overflows the
+        # exchange's window. So at most as many requests as the pool has connections hold one.
+        async with self._slots:
+            if self._limiter.has_capacity(route.buckets):
+                await self._limiter.acquire(route.buckets)
             else:
                 await self._wait_for_tokens(route.buckets)
+            return await self._send(route, url, headers, body, decoder)
+
+    async def _send(
+        self,
+        route: Route,
+        url: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        decoder: msgspec.json.Decoder[T],
+    ) -> T:
         if self._is_closed():
             raise TransportError("the client was closed while the request was in flight")
 
