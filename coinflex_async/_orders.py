@@ -221,59 +221,64 @@ class OrderBatchSender:
         """Look the pending orders up; return those settled, raise if any cannot be settled.
 
         Lookups repeat every settle delay until each order is found or the request can no longer
-        be applied (``recvWindow`` after it was sent; without one, a single settle delay): an
-        applied order is usually found at the first lookup, and absence is concluded only once
-        the exchange would refuse the original request.
+        be applied (``recvWindow`` after it was sent, plus one settle delay for the lookup's own
+        travel; without a recvWindow, one settle delay is a best guess): an applied order is
+        usually found at the first lookup, and absence is concluded only once the exchange would
+        refuse the original request. A lookup that fails (it is a GET, already retried) is asked
+        again in later rounds; one still failing a few rounds past the deadline leaves the
+        order's fate unknown.
         """
-        # With a recvWindow, absence is proven once it has passed (plus a settle delay for
-        # the last lookup's own travel); without one, a single settle delay is a best guess.
         window = recv_window / 1000 if recv_window is not None else 0.0
         deadline = sent_at + window + self._settle_delay
+        rounds_after_deadline = self._retry.attempts if self._retry is not None else 1
         resolved: dict[int, OrderResult] = {}
         waiting = list(pending)
         while True:
-            await asyncio.sleep(max(0.0, min(self._settle_delay, deadline - time.monotonic())))
-            final = time.monotonic() >= deadline
-            settled = await self._look_up(kind, chunk, waiting, cause, final=final)
+            if not self._transport.closed:
+                await asyncio.sleep(max(0.0, min(self._settle_delay, deadline - time.monotonic())))
+            past_deadline = time.monotonic() >= deadline
+            settled, failed = await self._look_up(kind, chunk, waiting)
             resolved.update(settled)
             waiting = [i for i in waiting if i not in settled]
-            if final or not waiting:
+            if not waiting:
                 return resolved
+            closed = any(isinstance(error, ClientClosedError) for _, error in failed)
+            if past_deadline or closed:
+                if not failed:
+                    return resolved  # every order left was seen absent (or unchanged)
+                rounds_after_deadline -= 1
+                if rounds_after_deadline <= 0 or closed:
+                    index, error = failed[0]
+                    order = chunk[index]
+                    raise OrderStatusUnknownError(
+                        f"{kind.route.name}: the request failed ({cause}) and looking up order "
+                        f"client_order_id={order.client_order_id} failed too ({error})",
+                        client_order_id=order.client_order_id,
+                    ) from cause
+                waiting = [index for index, _ in failed]
 
     async def _look_up(
-        self,
-        kind: _Kind,
-        chunk: Sequence[WireOrder],
-        pending: list[int],
-        cause: CoinFlexError,
-        *,
-        final: bool,
-    ) -> dict[int, OrderResult]:
+        self, kind: _Kind, chunk: Sequence[WireOrder], pending: list[int]
+    ) -> tuple[dict[int, OrderResult], list[tuple[int, BaseException]]]:
+        """One round of lookups: the orders it settles, and the lookups that failed."""
         lookups = await asyncio.gather(
             *(self._lookup(kind.recover, chunk[i]) for i in pending), return_exceptions=True
         )
         resolved: dict[int, OrderResult] = {}
+        failed: list[tuple[int, BaseException]] = []
         for index, found in zip(pending, lookups, strict=True):
-            order = chunk[index]
-            if isinstance(found, ClientClosedError):
-                final = True  # nobody can ask again
-            if not final and (isinstance(found, BaseException) or found is _UNKNOWABLE):
-                continue  # ask again at the next round
-            if isinstance(found, BaseException) or found is _UNKNOWABLE:
-                raise OrderStatusUnknownError(
-                    f"{kind.route.name}: the request failed ({cause}) and looking up order "
-                    f"client_order_id={order.client_order_id} failed too"
-                    + (f" ({found})" if isinstance(found, BaseException) else ""),
-                    client_order_id=order.client_order_id,
-                ) from cause
-            assert found is None or isinstance(found, OrderStatus)
-            result = _settled(kind.recover, order, found)
+            if isinstance(found, BaseException):
+                if not isinstance(found, Exception):
+                    raise found  # cancellation is not a lookup failure
+                failed.append((index, found))
+                continue
+            result = _settled(kind.recover, chunk[index], found)
             if result is not None:
                 resolved[index] = result
-        return resolved
+        return resolved, failed
 
-    async def _lookup(self, kind: str, order: WireOrder) -> OrderStatus | object | None:
-        """The order's newest history entry, None if it has none, or _UNKNOWABLE.
+    async def _lookup(self, kind: str, order: WireOrder) -> OrderStatus | None:
+        """The order's newest history entry, or None if it has none.
 
         A new order is found by its clientOrderId. A modify is a cancel-replace at the exchange
         (the replacement gets a new orderId, keeping the clientOrderId), so it is found by its
@@ -286,14 +291,11 @@ class OrderBatchSender:
             query = f"clientOrderId={order.client_order_id}"
         elif order_id is not None:
             query = f"orderId={order_id}"
-        else:
-            return _UNKNOWABLE
+        else:  # pragma: no cover - every wire order names one of the two IDs
+            raise APIError("an order without IDs cannot be looked up", status=0)
         query += f"&marketCode={order.market_code}"
         envelope = await self._transport.request(self._history_route, _history, query=query)
         return envelope.data[0] if envelope.data else None  # newest first
-
-
-_UNKNOWABLE = object()
 
 
 def _settled(kind: str, order: WireOrder, found: OrderStatus | None) -> OrderResult | None:

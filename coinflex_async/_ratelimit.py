@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
+
+from ._errors import TransportError
 
 __all__ = [
     "DEFAULT_RATE_LIMITS",
@@ -133,13 +135,26 @@ class RateLimiter:
             limiter.has_capacity() for limiter in groups[buckets]
         )
 
-    async def acquire(self, buckets: tuple[str, ...] = (REST,)) -> None:
+    async def acquire(
+        self,
+        buckets: tuple[str, ...] = (REST,),
+        closed: Callable[[], asyncio.Future[None]] | None = None,
+    ) -> None:
+        """Take the request's tokens, waiting for them if need be.
+
+        ``closed`` gives a future that resolves when the client closes: a request still waiting
+        then ends with TransportError instead of waiting out a window.
+        """
         groups = self._groups or self._build()
         limiters = groups[buckets]
         queue = self._queues[buckets]
-        if not queue.locked() and all(limiter.has_capacity() for limiter in limiters):
-            await _take(limiters)
-            return
+        if not queue.locked():
+            for limiter in limiters:
+                if not limiter.has_capacity():
+                    break
+            else:
+                await _take(limiters)
+                return
         async with queue:
             while True:
                 blocked = [limiter for limiter in limiters if not limiter.has_capacity()]
@@ -147,7 +162,16 @@ class RateLimiter:
                     await _take(limiters)
                     return
                 # A bucket frees one token every time_period / max_rate seconds.
-                await asyncio.sleep(max(lim.time_period / lim.max_rate for lim in blocked))
+                delay = max(lim.time_period / lim.max_rate for lim in blocked)
+                if closed is None:
+                    await asyncio.sleep(delay)
+                    continue
+                closing = closed()
+                await asyncio.wait((closing,), timeout=delay)
+                if closing.done():
+                    raise TransportError(
+                        "the client was closed while the request waited for its turn"
+                    )
 
 
 async def _take(limiters: tuple[AsyncLimiter, ...]) -> None:

@@ -143,7 +143,7 @@ class Transport:
             AsyncRetrying(
                 stop=stop_after_attempt(retry.attempts - 1),
                 wait=retry.tenacity_wait,
-                retry=retry_if_exception(retry.is_retryable),
+                retry=retry_if_exception(self._may_retry),
                 reraise=True,
             )
             if retry is not None and retry.attempts > 1
@@ -193,17 +193,24 @@ class Transport:
             headers = self._json_headers if body is not None else self._public_headers
 
         may_retry = route.safe_to_retry if retry is None else retry
-        if self._retrying is None or not may_retry:
+        if self._retrying is None or self.retry is None or not may_retry:
             return await self._attempt(route, url, headers, body, decoder)
         try:
             return await self._attempt(route, url, headers, body, decoder)
         except CoinFlexError as error:
-            assert self.retry is not None
-            if not self.retry.is_retryable(error):
+            if not self._may_retry(error):
                 raise
             log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
             await asyncio.sleep(self.retry.wait_after(error, 1))
         return await self._retrying.copy()(self._attempt, route, url, headers, body, decoder)
+
+    @property
+    def closed(self) -> bool:
+        return self._is_closed()
+
+    def _may_retry(self, error: BaseException) -> bool:
+        # Nothing is retried once the client is closed: the error is the close itself.
+        return self.retry is not None and not self._is_closed() and self.retry.is_retryable(error)
 
     def check_ready(self, route: Route) -> None:
         """Raise what would stop ``route`` before anything is sent: a closed client, or a
@@ -214,18 +221,6 @@ class Transport:
             raise AuthenticationError(
                 "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
             )
-
-    async def _wait_for_tokens(self, buckets: tuple[str, ...]) -> None:
-        assert self._limiter is not None
-        acquire = asyncio.ensure_future(self._limiter.acquire(buckets))
-        if acquire.done():  # pragma: no cover - ensure_future never completes synchronously
-            return acquire.result()
-        closed = self._closed_waiter()
-        await asyncio.wait((acquire, closed), return_when=asyncio.FIRST_COMPLETED)
-        if not acquire.done():
-            acquire.cancel()
-            raise TransportError("the client was closed while the request waited for its turn")
-        acquire.result()
 
     async def _attempt(
         self,
@@ -241,10 +236,7 @@ class Transport:
         # connection would hold its token and leave late, in a burst that overflows the
         # exchange's window. So at most as many requests as the pool has connections hold one.
         async with self._slots:
-            if self._limiter.has_capacity(route.buckets):
-                await self._limiter.acquire(route.buckets)
-            else:
-                await self._wait_for_tokens(route.buckets)
+            await self._limiter.acquire(route.buckets, self._closed_waiter)
             return await self._send(route, url, headers, body, decoder)
 
     async def _send(
