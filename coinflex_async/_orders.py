@@ -280,20 +280,24 @@ class OrderBatchSender:
     async def _lookup(self, kind: str, order: WireOrder) -> OrderStatus | None:
         """The order's newest history entry, or None if it has none.
 
-        A new order is found by its clientOrderId. A modify is a cancel-replace at the exchange
-        (the replacement gets a new orderId, keeping the clientOrderId), so it is found by its
-        clientOrderId when it has one; a cancel by the orderId it names when it names one.
+        A new order is found by its clientOrderId; a cancel by the orderId it names. A modify is
+        a cancel-replace at the exchange (the replacement gets a new orderId and keeps the
+        clientOrderId), so it is found by its clientOrderId, which a modify that names only the
+        old orderId learns from the old order's entry first.
         """
         order_id = getattr(order, "order_id", None)
+        coid = order.client_order_id
         if kind == "cancel" and order_id is not None:
-            query = f"orderId={order_id}"
-        elif order.client_order_id is not None:
-            query = f"clientOrderId={order.client_order_id}"
-        elif order_id is not None:
-            query = f"orderId={order_id}"
-        else:  # pragma: no cover - every wire order names one of the two IDs
-            raise APIError("an order without IDs cannot be looked up", status=0)
-        query += f"&marketCode={order.market_code}"
+            return await self._newest(f"orderId={order_id}", order.market_code)
+        if coid is None and order_id is not None:
+            old = await self._newest(f"orderId={order_id}", order.market_code)
+            if kind != "modify" or old is None or old.client_order_id is None:
+                return old
+            coid = old.client_order_id
+        return await self._newest(f"clientOrderId={coid}", order.market_code)
+
+    async def _newest(self, query: str, market_code: str) -> OrderStatus | None:
+        query = f"{query}&marketCode={market_code}"
         envelope = await self._transport.request(self._history_route, _history, query=query)
         return envelope.data[0] if envelope.data else None  # newest first
 
@@ -317,6 +321,10 @@ def _settled(kind: str, order: WireOrder, found: OrderStatus | None) -> OrderRes
 
 
 def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
+    """An order result as a direct answer would have it, built from the order history: the
+    history's status (OrderOpened/OrderMatched/OrderClosed) is a direct answer's ``notice``;
+    its ``status`` (OPEN, PARTIALLY_FILLED, FILLED) follows from the fills. Why an order was
+    closed (CANCELED_BY_USER, _BY_IOC, ...) the history does not say: ``status`` is then None."""
     return OrderResult(
         success=True,
         client_order_id=found.client_order_id or order.client_order_id,
@@ -325,7 +333,7 @@ def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
         quantity=found.quantity,
         remain_quantity=found.remain_quantity,
         side=found.side,
-        status=found.status,
+        status=_direct_status(found),
         market_code=found.market_code or order.market_code,
         time_in_force=found.time_in_force,
         notice=found.status,
@@ -334,10 +342,18 @@ def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
     )
 
 
+def _direct_status(found: OrderStatus) -> str | None:
+    if found.status == "OrderOpened":
+        return "PARTIALLY_FILLED" if found.filled_quantity else "OPEN"
+    return "FILLED" if found.status == "OrderMatched" else None
+
+
 def _match(
     sent: Sequence[WireOrder], indices: Sequence[int], items: list[OrderResult]
 ) -> dict[int, OrderResult]:
     """Map answer items back to the chunk indices of the orders sent."""
+    if len(indices) == 1 and len(items) == 1:
+        return {indices[0]: items[0]}  # one order, one answer: nothing to match
     by_coid: dict[str, deque[int]] = defaultdict(deque)
     by_oid: dict[str, deque[int]] = defaultdict(deque)
     for order, index in zip(sent, indices, strict=True):

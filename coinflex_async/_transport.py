@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 log = logging.getLogger("coinflex_async")
 
+_MAX_CACHED_URLS = 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -154,6 +156,7 @@ class Transport:
         self._closed_waiter = closed_waiter
         self._middlewares = per_request_middlewares
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._urls: dict[str, URL] = {}
         self._public_headers: dict[str, str] = {}
         self._json_headers = {"Content-Type": "application/json"}
         self._signed_headers: dict[str, str] | None = None
@@ -184,8 +187,10 @@ class Transport:
         self.check_ready(route)
         url_text = self._base_url + (path if path is not None else route.path)
         if query:
-            url_text = f"{url_text}?{query}"
-        url = URL(url_text, encoded=True)
+            url = URL(f"{url_text}?{query}", encoded=True)
+        else:
+            # Paths repeat (a bot polls the same few endpoints), queries mostly don't.
+            url = self._urls.get(url_text) or self._remember_url(url_text)
         if route.signed:
             headers = self._signed_json_headers if body is not None else self._signed_headers
             assert headers is not None
@@ -203,6 +208,13 @@ class Transport:
             log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
             await asyncio.sleep(self.retry.wait_after(error, 1))
         return await self._retrying.copy()(self._attempt, route, url, headers, body, decoder)
+
+    def _remember_url(self, url_text: str) -> URL:
+        url = URL(url_text, encoded=True)
+        if len(self._urls) >= _MAX_CACHED_URLS:
+            self._urls.clear()
+        self._urls[url_text] = url
+        return url
 
     @property
     def closed(self) -> bool:
@@ -251,7 +263,6 @@ class Transport:
             raise TransportError("the client was closed while the request was in flight")
 
         session = self._session()
-        where = f"{route.method} {url.raw_path}"  # the path as sent, for logs and errors
         started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0
         # No redirects: a redirect would carry the signed headers to wherever it points.
         kwargs: dict[str, Any] = {
@@ -271,26 +282,27 @@ class Transport:
                     response.headers.get("Retry-After") if status == 429 or status >= 500 else None
                 )
         except asyncio.TimeoutError as exc:
-            raise TransportError(f"{where}: timed out") from exc
+            raise TransportError(f"{_where(route, url)}: timed out") from exc
         except aiohttp.ClientConnectorError as exc:
             # Nothing was sent: the connection itself failed.
             raise TransportError(
-                f"{where}: cannot connect ({exc.os_error})", request_sent=False
+                f"{_where(route, url)}: cannot connect ({exc.os_error})", request_sent=False
             ) from exc
         except aiohttp.ClientError as exc:
             if self._is_closed():
-                raise TransportError(f"{where}: the client was closed") from exc
-            raise TransportError(f"{where}: {type(exc).__name__}: {exc}") from exc
+                raise TransportError(f"{_where(route, url)}: the client was closed") from exc
+            raise TransportError(f"{_where(route, url)}: {type(exc).__name__}: {exc}") from exc
         except RuntimeError as exc:
             # aiohttp raises RuntimeError("Session is closed") when close() won the race.
             if self._is_closed():
-                raise TransportError(f"{where}: the client was closed") from exc
+                raise TransportError(f"{_where(route, url)}: the client was closed") from exc
             raise
 
         if started:
             log.debug(
-                "%s -> %s (%d bytes) in %.1f ms",
-                where,
+                "%s %s -> %s (%d bytes) in %.1f ms",
+                route.method,
+                url.raw_path,
                 status,
                 len(payload),
                 (time.perf_counter() - started) * 1000,
@@ -300,6 +312,7 @@ class Transport:
             try:
                 return decoder.decode(payload)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                where = _where(route, url)
                 error = error_from_response(status, payload, endpoint=where)
                 if error is not None:
                     raise error from None
@@ -308,7 +321,13 @@ class Transport:
                     endpoint=where,
                     excerpt=excerpt(payload),
                 ) from None
+        where = _where(route, url)
         error = error_from_response(status, payload, endpoint=where, retry_after=retry_after)
         if error is None:  # pragma: no cover - every status >= 300 maps to an error
             error = CoinFlexError(f"{where}: unexpected HTTP {status}")
         raise error
+
+
+def _where(route: Route, url: URL) -> str:
+    """``"GET /v2/depth/BTC-USD-SWAP-LIN/5"``: the path as sent, for errors."""
+    return f"{route.method} {url.raw_path}"

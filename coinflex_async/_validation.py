@@ -85,7 +85,7 @@ def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
     """A string parameter with a fixed set of values; accepts the matching Enum member too."""
     if isinstance(value, Enum):
         value = value.value
-    options = tuple(allowed)
+    options = allowed if isinstance(allowed, tuple) else tuple(allowed)
     if not isinstance(value, str) or value not in options:
         raise ValidationError(f"{name} must be one of {', '.join(options)} (got {_show(value)})")
     return value

@@ -158,39 +158,43 @@ class ClientOrderIds:
         return str(value)
 
 
-def _fields(item: object, kind: type[msgspec.Struct], name: str) -> dict[str, Any]:
+_NEW_FIELDS = frozenset(NewOrder.__struct_fields__)
+_MODIFY_FIELDS = frozenset(ModifyOrder.__struct_fields__)
+_CANCEL_FIELDS = frozenset(CancelOrder.__struct_fields__)
+
+
+def _fields(item: object, kind: type[msgspec.Struct], allowed: frozenset[str]) -> Mapping[str, Any]:
     if isinstance(item, kind):
         return msgspec.structs.asdict(item)
     if isinstance(item, Mapping):
-        allowed = set(kind.__struct_fields__)
-        unknown = set(item) - allowed
+        unknown = item.keys() - allowed
         if unknown:
             raise ValidationError(
-                f"{name}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
+                f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
                 f"expected some of {', '.join(kind.__struct_fields__)}"
             )
-        return dict(item)
-    raise ValidationError(f"{name} must be a {kind.__name__} or a dict (got {type(item).__name__})")
+        return item
+    raise ValidationError(f"must be a {kind.__name__} or a dict (got {type(item).__name__})")
 
 
-def _client_order_id(value: object, name: str) -> str:
+def _client_order_id(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(f"{name}.client_order_id must be a numeric str or int")
+        raise ValidationError("client_order_id must be a numeric str or int")
     text = str(value)
     if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_CLIENT_ORDER_ID:
         raise ValidationError(
-            f"{name}.client_order_id must be a whole number from 1 to {MAX_CLIENT_ORDER_ID} "
+            f"client_order_id must be a whole number from 1 to {MAX_CLIENT_ORDER_ID} "
             f"(got {value!r})"
         )
     return text
 
 
-def _order_id(value: object, name: str) -> str:
+def _order_id(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(f"{name}.order_id must be a numeric str or int (got {value!r})")
+        raise ValidationError(f"order_id must be a numeric str or int (got {value!r})")
     text = str(value)
     if not text.isascii() or not text.isdigit():
-        raise ValidationError(f"{name}.order_id must be numeric (got {value!r})")
+        raise ValidationError(f"order_id must be numeric (got {value!r})")
     return text
 
 
@@ -202,95 +206,111 @@ def _price(name: str, value: object, market_code: str) -> str:
     )
 
 
-def _quantity(name: str, value: object) -> str:
-    return format_decimal(check_decimal(name, value))
+def _quantity(value: object) -> str:
+    return format_decimal(check_decimal("quantity", value))
+
+
+def _required(fields: Mapping[str, Any], *names: str) -> None:
+    for name in names:
+        if fields.get(name) is None:
+            raise ValidationError(f"{name} is required")
+
+
+def _in_order(index: int, error: ValidationError) -> ValidationError:
+    # Field checks name only the field; the order's place in the list is added on failure only,
+    # so that the happy path formats no strings.
+    return ValidationError(f"orders[{index}]: {error}")
 
 
 def to_wire_new(item: object, index: int, ids: ClientOrderIds) -> WireNewOrder:
-    name = f"orders[{index}]"
-    fields = _fields(item, NewOrder, name)
-    for required in ("market_code", "side", "quantity", "order_type"):
-        if fields.get(required) is None:
-            raise ValidationError(f"{name}.{required} is required")
-    market = check_path_arg(f"{name}.market_code", fields["market_code"])
-    order_type = check_choice(f"{name}.order_type", fields["order_type"], _ORDER_TYPES)
-    price, stop_price, limit_price = (
-        fields.get("price"),
-        fields.get("stop_price"),
-        fields.get("limit_price"),
-    )
-    if order_type == "LIMIT":
-        if price is None:
-            raise ValidationError(f"{name}: a LIMIT order needs price")
-        if stop_price is not None or limit_price is not None:
-            raise ValidationError(f"{name}: a LIMIT order takes price, not stop/limit_price")
-    elif order_type == "MARKET":
-        if price is not None or stop_price is not None or limit_price is not None:
-            raise ValidationError(f"{name}: a MARKET order takes no price")
-    elif stop_price is None or limit_price is None:
-        raise ValidationError(f"{name}: a STOP order needs stop_price and limit_price")
-    elif price is not None:
-        raise ValidationError(f"{name}: a STOP order takes stop_price and limit_price, not price")
-    tif = fields.get("time_in_force")
-    coid = fields.get("client_order_id")
-    return WireNewOrder(
-        client_order_id=ids.next() if coid is None else _client_order_id(coid, name),
-        market_code=market,
-        side=check_choice(f"{name}.side", fields["side"], _SIDES),
-        quantity=_quantity(f"{name}.quantity", fields["quantity"]),
-        order_type=order_type,
-        time_in_force=None
-        if tif is None
-        else check_choice(f"{name}.time_in_force", tif, _TIME_IN_FORCE),
-        price=None if price is None else _price(f"{name}.price", price, market),
-        stop_price=None if stop_price is None else _price(f"{name}.stop_price", stop_price, market),
-        limit_price=None
-        if limit_price is None
-        else _price(f"{name}.limit_price", limit_price, market),
-    )
+    try:
+        return _new(item, ids)
+    except ValidationError as error:
+        raise _in_order(index, error) from None
 
 
 def to_wire_modify(item: object, index: int) -> WireModifyOrder:
-    name = f"orders[{index}]"
-    fields = _fields(item, ModifyOrder, name)
-    if fields.get("order_id") is None:
-        raise ValidationError(f"{name}: modify needs order_id")
-    if fields.get("market_code") is None:
-        raise ValidationError(f"{name}.market_code is required")
-    market = check_path_arg(f"{name}.market_code", fields["market_code"])
-    side, quantity = fields.get("side"), fields.get("quantity")
-    price, stop_price, limit_price = (
-        fields.get("price"),
-        fields.get("stop_price"),
-        fields.get("limit_price"),
-    )
-    if quantity is None and price is None and stop_price is None and limit_price is None:
-        raise ValidationError(f"{name}: modify needs a new quantity or price")
-    coid = fields.get("client_order_id")
-    return WireModifyOrder(
-        order_id=_order_id(fields["order_id"], name),
-        market_code=market,
-        client_order_id=None if coid is None else _client_order_id(coid, name),
-        side=None if side is None else check_choice(f"{name}.side", side, _SIDES),
-        quantity=None if quantity is None else _quantity(f"{name}.quantity", quantity),
-        price=None if price is None else _price(f"{name}.price", price, market),
-        stop_price=None if stop_price is None else _price(f"{name}.stop_price", stop_price, market),
-        limit_price=None
-        if limit_price is None
-        else _price(f"{name}.limit_price", limit_price, market),
-    )
+    try:
+        return _modify(item)
+    except ValidationError as error:
+        raise _in_order(index, error) from None
 
 
 def to_wire_cancel(item: object, index: int) -> WireCancelOrder:
-    name = f"orders[{index}]"
-    fields = _fields(item, CancelOrder, name)
-    if fields.get("market_code") is None:
-        raise ValidationError(f"{name}.market_code is required")
+    try:
+        return _cancel(item)
+    except ValidationError as error:
+        raise _in_order(index, error) from None
+
+
+def _new(item: object, ids: ClientOrderIds) -> WireNewOrder:
+    fields = _fields(item, NewOrder, _NEW_FIELDS)
+    _required(fields, "market_code", "side", "quantity", "order_type")
+    market = check_path_arg("market_code", fields["market_code"])
+    order_type = check_choice("order_type", fields["order_type"], _ORDER_TYPES)
+    price = fields.get("price")
+    stop_price = fields.get("stop_price")
+    limit_price = fields.get("limit_price")
+    if order_type == "LIMIT":
+        if price is None:
+            raise ValidationError("a LIMIT order needs price")
+        if stop_price is not None or limit_price is not None:
+            raise ValidationError("a LIMIT order takes price, not stop/limit_price")
+    elif order_type == "MARKET":
+        if price is not None or stop_price is not None or limit_price is not None:
+            raise ValidationError("a MARKET order takes no price")
+    elif stop_price is None or limit_price is None:
+        raise ValidationError("a STOP order needs stop_price and limit_price")
+    elif price is not None:
+        raise ValidationError("a STOP order takes stop_price and limit_price, not price")
+    tif = fields.get("time_in_force")
+    coid = fields.get("client_order_id")
+    return WireNewOrder(
+        client_order_id=ids.next() if coid is None else _client_order_id(coid),
+        market_code=market,
+        side=check_choice("side", fields["side"], _SIDES),
+        quantity=_quantity(fields["quantity"]),
+        order_type=order_type,
+        time_in_force=None if tif is None else check_choice("time_in_force", tif, _TIME_IN_FORCE),
+        price=None if price is None else _price("price", price, market),
+        stop_price=None if stop_price is None else _price("stop_price", stop_price, market),
+        limit_price=None if limit_price is None else _price("limit_price", limit_price, market),
+    )
+
+
+def _modify(item: object) -> WireModifyOrder:
+    fields = _fields(item, ModifyOrder, _MODIFY_FIELDS)
+    if fields.get("order_id") is None:
+        raise ValidationError("modify needs order_id")
+    _required(fields, "market_code")
+    market = check_path_arg("market_code", fields["market_code"])
+    side, quantity = fields.get("side"), fields.get("quantity")
+    price = fields.get("price")
+    stop_price = fields.get("stop_price")
+    limit_price = fields.get("limit_price")
+    if quantity is None and price is None and stop_price is None and limit_price is None:
+        raise ValidationError("modify needs a new quantity or price")
+    coid = fields.get("client_order_id")
+    return WireModifyOrder(
+        order_id=_order_id(fields["order_id"]),
+        market_code=market,
+        client_order_id=None if coid is None else _client_order_id(coid),
+        side=None if side is None else check_choice("side", side, _SIDES),
+        quantity=None if quantity is None else _quantity(quantity),
+        price=None if price is None else _price("price", price, market),
+        stop_price=None if stop_price is None else _price("stop_price", stop_price, market),
+        limit_price=None if limit_price is None else _price("limit_price", limit_price, market),
+    )
+
+
+def _cancel(item: object) -> WireCancelOrder:
+    fields = _fields(item, CancelOrder, _CANCEL_FIELDS)
+    _required(fields, "market_code")
     order_id, coid = fields.get("order_id"), fields.get("client_order_id")
     if order_id is None and coid is None:
-        raise ValidationError(f"{name}: cancel needs order_id or client_order_id")
+        raise ValidationError("cancel needs order_id or client_order_id")
     return WireCancelOrder(
-        market_code=check_path_arg(f"{name}.market_code", fields["market_code"]),
-        order_id=None if order_id is None else _order_id(order_id, name),
-        client_order_id=None if coid is None else _client_order_id(coid, name),
+        market_code=check_path_arg("market_code", fields["market_code"]),
+        order_id=None if order_id is None else _order_id(order_id),
+        client_order_id=None if coid is None else _client_order_id(coid),
     )
