@@ -1,0 +1,68 @@
+"""Every public method of client.public, client.private and client.flex_protocol has an
+end-to-end test: one marked ``@covers("group.method")`` (the conftest checks the marked test
+really calls it)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import tests.e2e
+
+from ._coverage import GROUPS, resource_methods
+
+# The methods of API.md's tables: 9 public, 30 private, 5 flex-protocol.
+API_MD_METHODS = {
+    "public": "ping markets assets trades ticker delivery_funding candles funding_rates depth",
+    "private": (
+        "account_info balances balance positions position trades open_orders orders "
+        "cancel_all_orders delivery_orders request_delivery cancel_delivery deliver_auction "
+        "place_orders place_order modify_orders modify_order cancel_orders cancel_order "
+        "mint mint_history redeem redeem_history borrow repay borrow_history repay_history "
+        "borrowing_summary close_borrow funding_payments"
+    ),
+    "flex_protocol": "balances positions orders trades delivery_orders",
+}
+
+
+def _test_modules() -> Iterator[ModuleType]:
+    for info in pkgutil.iter_modules(tests.e2e.__path__):
+        if info.name.startswith("test_"):
+            yield importlib.import_module(f"tests.e2e.{info.name}")
+
+
+def _covered() -> dict[str, list[str]]:
+    """``group.method`` -> the tests marked as covering it."""
+    covered: dict[str, list[str]] = {}
+    for module in _test_modules():
+        for name, test in vars(module).items():
+            if not name.startswith("test_"):
+                continue
+            marks: list[Any] = [*getattr(test, "pytestmark", [])]
+            for mark in marks:
+                if mark.name == "covers":
+                    for method in mark.args:
+                        covered.setdefault(method, []).append(f"{module.__name__}::{name}")
+    return covered
+
+
+def test_every_resource_method_has_an_end_to_end_test() -> None:
+    methods = resource_methods()
+    covered = _covered()
+    missing = sorted(methods - set(covered))
+    assert not missing, f"methods without an e2e test: {missing}"
+    unknown = sorted(set(covered) - methods)
+    assert not unknown, f"@covers names no method: {unknown}"
+
+
+def test_the_resource_classes_have_every_api_md_method() -> None:
+    # Guards the check above against an introspection that finds nothing.
+    documented = {
+        f"{group}.{name}" for group, names in API_MD_METHODS.items() for name in names.split()
+    }
+    assert len(documented) == 9 + 30 + 5
+    assert set(API_MD_METHODS) == set(GROUPS)
+    assert documented <= resource_methods()
