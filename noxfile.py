@@ -9,8 +9,9 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
-LINT_TOOLS = ("ruff>=0.6",)
-TYPE_TOOLS = ("mypy>=1.10",)
+# Pinned: a new release may add rules or change formatting; upgrade them on purpose.
+LINT_TOOLS = ("ruff==0.17.6",)
+TYPE_TOOLS = ("mypy==2.4.1",)
 
 
 @nox.session
