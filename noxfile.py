@@ -41,7 +41,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[test]", *TYPE_TOOLS)
-    session.run("mypy", "--strict", "coinflex_async")
+    session.run("mypy", "--strict", "coinflex_async", "benchmarks")
 
 
 @nox.session
