@@ -138,6 +138,7 @@ class Client:
             closed_waiter=self._closed_waiter,
             per_request_middlewares=per_request_middlewares,
             max_in_flight=connector_limit if connector_limit > 0 else 100,
+            own_session=session is None,
         )
 
     def __repr__(self) -> str:
@@ -166,7 +167,7 @@ class Client:
             session = aiohttp.ClientSession(
                 connector=connector,
                 middlewares=(self._signer,) if self._signer is not None else (),
-                auto_decompress=True,
+                timeout=self._transport.timeout,  # for one attempt of one request
             )
             # aiohttp re-sends a GET or DELETE once, silently, when a kept-alive connection turns
             # out to be reset. That bypasses the retry policy (attempts double) and re-sends

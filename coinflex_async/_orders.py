@@ -29,7 +29,6 @@ import asyncio
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -79,12 +78,6 @@ class BatchError(CoinFlexError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    route: Route
-    recover: str  # "place", "modify" or "cancel"
-
-
 class OrderBatchSender:
     """Sends place/modify/cancel batches for one client."""
 
@@ -112,11 +105,10 @@ class OrderBatchSender:
         # Errors that stop every request before it is sent are the caller's, not the batch's.
         self._transport.check_ready(route)
         chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
-        sender = _Kind(route, kind)
         if len(chunks) == 1:
-            return await self._send_chunk(sender, chunks[0], recv_window, response_type)
+            return await self._send_chunk(route, kind, chunks[0], recv_window, response_type)
         outcomes = await asyncio.gather(
-            *(self._send_chunk(sender, c, recv_window, response_type) for c in chunks),
+            *(self._send_chunk(route, kind, c, recv_window, response_type) for c in chunks),
             return_exceptions=True,
         )
         results: list[OrderResult | None] = []
@@ -146,7 +138,8 @@ class OrderBatchSender:
 
     async def _send_chunk(
         self,
-        kind: _Kind,
+        route: Route,
+        kind: str,
         chunk: Sequence[WireOrder],
         recv_window: int | None,
         response_type: str,
@@ -155,13 +148,15 @@ class OrderBatchSender:
         pending = list(range(len(chunk)))
         attempts = self._retry.attempts if self._retry is not None else 1
         attempt = 0
+        to_send = chunk
         while True:
             attempt += 1
-            to_send = [chunk[i] for i in pending]
+            if attempt > 1:
+                to_send = [chunk[i] for i in pending]
             sent_at = time.monotonic()
             try:
                 envelope = await self._transport.request(
-                    kind.route,
+                    route,
                     _results,
                     body=self._body(to_send, recv_window, response_type),
                     retry=False,
@@ -184,7 +179,9 @@ class OrderBatchSender:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 # Find out before anything is re-sent.
-                resolved = await self._recover(kind, chunk, pending, exc, sent_at, recv_window)
+                resolved = await self._recover(
+                    route, kind, chunk, pending, exc, sent_at, recv_window
+                )
                 answered.update(resolved)
                 pending = [i for i in pending if i not in resolved]
                 if not pending:
@@ -193,14 +190,12 @@ class OrderBatchSender:
                     # Proven not applied, but no attempts left: a clear error, nothing applied.
                     raise
                 continue
-            for index, result in _match(to_send, pending, envelope.data).items():
-                answered[index] = result
-            missing = [i for i in pending if i not in answered]
-            if missing:
+            answered.update(_match(to_send, pending, envelope.data))
+            if len(answered) < len(chunk):
                 raise APIError(
                     f"the exchange answered {len(envelope.data)} of {len(to_send)} orders",
                     status=200,
-                    endpoint=kind.route.name,
+                    endpoint=route.name,
                 )
             return [answered[i] for i in range(len(chunk))]
 
@@ -211,7 +206,8 @@ class OrderBatchSender:
 
     async def _recover(
         self,
-        kind: _Kind,
+        route: Route,
+        kind: str,
         chunk: Sequence[WireOrder],
         pending: list[int],
         cause: CoinFlexError,
@@ -251,18 +247,18 @@ class OrderBatchSender:
                     index, error = failed[0]
                     order = chunk[index]
                     raise OrderStatusUnknownError(
-                        f"{kind.route.name}: the request failed ({cause}) and looking up order "
+                        f"{route.name}: the request failed ({cause}) and looking up order "
                         f"client_order_id={order.client_order_id} failed too ({error})",
                         client_order_id=order.client_order_id,
                     ) from cause
                 waiting = [index for index, _ in failed]
 
     async def _look_up(
-        self, kind: _Kind, chunk: Sequence[WireOrder], pending: list[int]
+        self, kind: str, chunk: Sequence[WireOrder], pending: list[int]
     ) -> tuple[dict[int, OrderResult], list[tuple[int, BaseException]]]:
         """One round of lookups: the orders it settles, and the lookups that failed."""
         lookups = await asyncio.gather(
-            *(self._lookup(kind.recover, chunk[i]) for i in pending), return_exceptions=True
+            *(self._lookup(kind, chunk[i]) for i in pending), return_exceptions=True
         )
         resolved: dict[int, OrderResult] = {}
         failed: list[tuple[int, BaseException]] = []
@@ -272,7 +268,7 @@ class OrderBatchSender:
                     raise found  # cancellation is not a lookup failure
                 failed.append((index, found))
                 continue
-            result = _settled(kind.recover, chunk[index], found)
+            result = _settled(kind, chunk[index], found)
             if result is not None:
                 resolved[index] = result
         return resolved, failed

@@ -188,7 +188,7 @@ class SigningMiddleware:
             url.raw_path,
             _body_line(request),
         )
-        headers[ACCESS_KEY_HEADER] = self._credentials.api_key
+        # AccessKey is already there: it is what marked the request as one to sign.
         headers["Timestamp"] = timestamp
         headers["Nonce"] = str(nonce)
         headers["Signature"] = signature

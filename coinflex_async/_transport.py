@@ -134,6 +134,7 @@ class Transport:
         closed_waiter: Callable[[], asyncio.Future[None]],
         per_request_middlewares: tuple[Any, ...] | None = None,
         max_in_flight: int = 100,
+        own_session: bool = True,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._session = session_getter
@@ -154,7 +155,13 @@ class Transport:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._is_closed = is_closed
         self._closed_waiter = closed_waiter
-        self._middlewares = per_request_middlewares
+        # The client's own session carries the timeout; a caller's session gets it (and the
+        # signing middleware after its own) with every request.
+        self._per_request: dict[str, Any] | None = None
+        if own_session is False:
+            self._per_request = {"timeout": self._timeout}
+            if per_request_middlewares is not None:
+                self._per_request["middlewares"] = per_request_middlewares
         self._slots = asyncio.Semaphore(max_in_flight)
         self._urls: dict[str, URL] = {}
         self._public_headers: dict[str, str] = {}
@@ -199,6 +206,8 @@ class Transport:
 
         may_retry = route.safe_to_retry if retry is None else retry
         if self._retrying is None or self.retry is None or not may_retry:
+            if self._limiter is None:  # one coroutine level less on the hot path
+                return await self._send(route, url, headers, body, decoder)
             return await self._attempt(route, url, headers, body, decoder)
         try:
             return await self._attempt(route, url, headers, body, decoder)
@@ -215,6 +224,10 @@ class Transport:
             self._urls.clear()
         self._urls[url_text] = url
         return url
+
+    @property
+    def timeout(self) -> aiohttp.ClientTimeout:
+        return self._timeout
 
     @property
     def closed(self) -> bool:
@@ -265,15 +278,13 @@ class Transport:
         session = self._session()
         started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0
         # No redirects: a redirect would carry the signed headers to wherever it points.
-        kwargs: dict[str, Any] = {
-            "headers": headers,
-            "timeout": self._timeout,
-            "allow_redirects": False,
-        }
+        kwargs: dict[str, Any] = {"allow_redirects": False}
+        if headers:
+            kwargs["headers"] = headers
         if body is not None:
             kwargs["data"] = body
-        if self._middlewares is not None:
-            kwargs["middlewares"] = self._middlewares
+        if self._per_request is not None:
+            kwargs.update(self._per_request)
         try:
             async with session.request(route.method, url, **kwargs) as response:
                 payload = await response.read()

@@ -4,7 +4,7 @@ request is built, so bad input never reaches the wire."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -16,6 +16,7 @@ from ._errors import ValidationError
 __all__ = [
     "MAX_WINDOW_MS",
     "check_choice",
+    "choices",
     "check_decimal",
     "check_int",
     "check_numeric_id",
@@ -81,14 +82,25 @@ def check_time_window(
     return start, end
 
 
-def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
-    """A string parameter with a fixed set of values; accepts the matching Enum member too."""
-    if isinstance(value, Enum):
-        value = value.value
-    options = allowed if isinstance(allowed, tuple) else tuple(allowed)
-    if not isinstance(value, str) or value not in options:
-        raise ValidationError(f"{name} must be one of {', '.join(options)} (got {_show(value)})")
-    return value
+def choices(values: Iterable[str]) -> dict[str, str]:
+    """A table for :func:`check_choice`: each allowed value to its wire string."""
+    return {value: value for value in values}
+
+
+def check_choice(name: str, value: object, table: Mapping[str, str]) -> str:
+    """A string parameter with a fixed set of values, given as a plain string or an Enum member.
+
+    The package's enums are str-enums: ``Side.BUY`` hashes and compares like ``"BUY"``, so one
+    dict lookup checks both; other Enums are looked up by their value."""
+    try:
+        text: str | None = table.get(value)  # type: ignore[call-overload]
+    except TypeError:  # an unhashable value
+        text = None
+    if text is None and isinstance(value, Enum):  # any other Enum: by its value
+        text = table.get(value.value) if isinstance(value.value, str) else None
+    if text is None:
+        raise ValidationError(f"{name} must be one of {', '.join(table)} (got {_show(value)})")
+    return text
 
 
 def check_decimal(

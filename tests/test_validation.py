@@ -21,6 +21,7 @@ from coinflex_async._validation import (
     check_numeric_id,
     check_path_arg,
     check_time_window,
+    choices,
     format_decimal,
     history_query,
     query_string,
@@ -293,10 +294,12 @@ class Frame(enum.Enum):
 
 
 def test_check_choice_takes_enum_members_by_value() -> None:
-    assert check_choice("timeframe", Frame.HOUR, ("60s", "3600s")) == "3600s"
-    assert check_choice("side", cf.Side.BUY, ("BUY", "SELL")) == "BUY"
+    assert check_choice("timeframe", Frame.HOUR, choices(("60s", "3600s"))) == "3600s"
+    assert check_choice("side", cf.Side.BUY, choices(("BUY", "SELL"))) == "BUY"
     with pytest.raises(cf.ValidationError):
-        check_choice("side", "buy", ("BUY", "SELL"))
+        check_choice("side", "buy", choices(("BUY", "SELL")))
+    with pytest.raises(cf.ValidationError):
+        check_choice("side", ["BUY"], choices(("BUY", "SELL")))  # unhashable
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .._transport import Route, Transport
-from .._validation import check_choice, check_path_arg, history_query
+from .._validation import check_choice, check_path_arg, choices, history_query
 from ..models import Balance, DeliveryOrder, OpenOrder, Position, Trade
 from ..models._base import envelope_list_decoder
 
 __all__ = ["FLEX_PROTOCOLS", "FlexProtocol"]
 
 FLEX_PROTOCOLS = ("flexUSD", "flexBTC", "flexETH", "flexFLEX")
+_FLEX_PROTOCOLS = choices(FLEX_PROTOCOLS)
 
 _BALANCES = Route("GET", "/v2/flex-protocol/balances/{}")
 _POSITIONS = Route("GET", "/v2/flex-protocol/positions/{}")
@@ -91,4 +92,4 @@ class FlexProtocol:
 
 
 def _protocol(value: object) -> str:
-    return check_choice("flex_protocol", value, FLEX_PROTOCOLS)
+    return check_choice("flex_protocol", value, _FLEX_PROTOCOLS)

@@ -18,6 +18,7 @@ from .._validation import (
     check_int,
     check_numeric_id,
     check_path_arg,
+    choices,
     format_decimal,
     history_query,
     query_string,
@@ -58,8 +59,9 @@ from ..models.requests import (
 __all__ = ["FLEX_ASSETS", "Private"]
 
 FLEX_ASSETS = ("flexUSD", "flexBTC", "flexETH", "flexFLEX")
-_RESPONSE_TYPES = ("FULL", "ACK")
-_REDEEM_TYPES = tuple(t.value for t in RedeemType)
+_FLEX_ASSETS = choices(FLEX_ASSETS)
+_RESPONSE_TYPES = choices(("FULL", "ACK"))
+_REDEEM_TYPES = choices(t.value for t in RedeemType)
 
 
 def _signed(method: str, path: str, buckets: tuple[str, ...] = (REST,)) -> Route:
@@ -267,8 +269,12 @@ class Private:
             await client.private.place_order(market_code="BTC-USD-SWAP-LIN", side=cf.Side.BUY,
                 quantity="0.001", order_type=cf.OrderType.LIMIT, price="54900")
         """
-        (result,) = await self.place_orders(
-            [order], recv_window=recv_window, response_type=response_type
+        (result,) = await self._orders.send(
+            _PLACE,
+            "place",
+            [to_wire_new(order, 0, self._ids)],
+            recv_window=self._window(recv_window),
+            response_type=_response_type(response_type),
         )
         return _accepted(result, _PLACE)
 
@@ -293,8 +299,12 @@ class Private:
         self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
     ) -> OrderResult:
         """POST /v2/orders/modify: modify one order; OrderRejectedError if the exchange says no."""
-        (result,) = await self.modify_orders(
-            [order], recv_window=recv_window, response_type=response_type
+        (result,) = await self._orders.send(
+            _MODIFY,
+            "modify",
+            [to_wire_modify(order, 0)],
+            recv_window=self._window(recv_window),
+            response_type=_response_type(response_type),
         )
         return _accepted(result, _MODIFY)
 
@@ -319,8 +329,12 @@ class Private:
         self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
     ) -> OrderResult:
         """DELETE /v2/orders/cancel: cancel one order; OrderRejectedError if it is refused."""
-        (result,) = await self.cancel_orders(
-            [order], recv_window=recv_window, response_type=response_type
+        (result,) = await self._orders.send(
+            _CANCEL,
+            "cancel",
+            [to_wire_cancel(order, 0)],
+            recv_window=self._window(recv_window),
+            response_type=_response_type(response_type),
         )
         return _accepted(result, _CANCEL)
 
@@ -378,7 +392,7 @@ class Private:
         """POST /v2/mint: mint a flex asset (flexUSD, flexBTC, flexETH, flexFLEX)."""
         body = _encode(
             {
-                "asset": check_choice("asset", asset, FLEX_ASSETS),
+                "asset": check_choice("asset", asset, _FLEX_ASSETS),
                 "quantity": format_decimal(check_decimal("quantity", quantity)),
             }
         )
@@ -393,7 +407,7 @@ class Private:
         end_time: int | None = None,
     ) -> list[MintRecord]:
         """GET /v2/mint/{asset}: mint history, newest first; ``limit`` 1-100."""
-        path = _MINT_HISTORY.path.format(check_choice("asset", asset, FLEX_ASSETS))
+        path = _MINT_HISTORY.path.format(check_choice("asset", asset, _FLEX_ASSETS))
         query = history_query(limit, 100, start_time, end_time)
         return (
             await self._transport.request(_MINT_HISTORY, _mint_history, path=path, query=query)
@@ -405,7 +419,7 @@ class Private:
         """POST /v2/redeem: redeem a flex asset, ``type`` Normal (next cycle) or Instant."""
         body = _encode(
             {
-                "asset": check_choice("asset", asset, FLEX_ASSETS),
+                "asset": check_choice("asset", asset, _FLEX_ASSETS),
                 "quantity": format_decimal(check_decimal("quantity", quantity)),
                 "type": check_choice("type", type, _REDEEM_TYPES),
             }
@@ -421,7 +435,7 @@ class Private:
         end_time: int | None = None,
     ) -> list[RedeemRecord]:
         """GET /v2/redeem/{asset}: redemption history, newest first; ``limit`` 1-100."""
-        path = _REDEEM_HISTORY.path.format(check_choice("asset", asset, FLEX_ASSETS))
+        path = _REDEEM_HISTORY.path.format(check_choice("asset", asset, _FLEX_ASSETS))
         query = history_query(limit, 100, start_time, end_time)
         return (
             await self._transport.request(_REDEEM_HISTORY, _redeem_history, path=path, query=query)

@@ -11,6 +11,7 @@ from .._validation import (
     check_int,
     check_path_arg,
     check_time,
+    choices,
     history_query,
     ms_to_datetime_text,
     query_string,
@@ -32,6 +33,7 @@ __all__ = ["TIMEFRAMES", "Public"]
 
 # The candle timeframes the docs list.
 TIMEFRAMES = ("60s", "300s", "900s", "1800s", "3600s", "7200s", "14400s", "86400s")
+_TIMEFRAMES = choices(TIMEFRAMES)
 
 _PING = Route("GET", "/v2/ping")
 _MARKETS = Route("GET", "/v2/all/markets")
@@ -135,7 +137,7 @@ class Public:
         ``limit`` 1-5000 (exchange default 500); times in ms, at most 7 days apart.
         """
         code = check_path_arg("market_code", market_code)
-        frame = check_choice("timeframe", timeframe, TIMEFRAMES)
+        frame = check_choice("timeframe", timeframe, _TIMEFRAMES)
         query = f"timeframe={frame}"
         rest = history_query(limit, 5000, start_time, end_time)
         if rest:
