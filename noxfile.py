@@ -11,7 +11,8 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 
 # Pinned: a new release may add rules or change formatting; upgrade them on purpose.
 LINT_TOOLS = ("ruff==0.17.6",)
-TYPE_TOOLS = ("mypy==2.4.1",)
+# pyinstrument: benchmarks/worker.py imports it for --profile.
+TYPE_TOOLS = ("mypy==2.4.1", "pyinstrument")
 
 
 @nox.session
