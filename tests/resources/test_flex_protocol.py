@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
-import msgspec
 import pytest
 
 import coinflex_async as cf
-from tests.loopback import Recorded, RecordingServer
+from tests.loopback import RecordingServer
 from tests.models import docs_examples as docs
+from tests.resources._support import assert_struct, assert_unsigned_get, only_request
 
 KEY = "flex-test-key"
 SECRET = "flex-test-secret"
@@ -31,38 +30,14 @@ async def flex(
         yield server, client
 
 
-def only_request(server: RecordingServer) -> Recorded:
-    (request,) = server.requests
-    return request
-
-
-def assert_request(request: Recorded, path: str, query: str = "") -> None:
-    assert (request.method, request.path, request.query) == ("GET", path, query)
-    assert request.body == b""
-    sent = {name.lower() for name in request.headers}
-    assert sent.isdisjoint({"accesskey", "signature", "nonce", "timestamp"})
-
-
-def assert_decoded(item: msgspec.Struct, **expected: Any) -> None:
-    """Every field of ``item`` has the expected value and type (Decimals digit for digit)."""
-    assert set(expected) == set(item.__struct_fields__)
-    for name, want in expected.items():
-        got = getattr(item, name)
-        assert type(got) is type(want), name
-        if isinstance(want, Decimal):
-            assert got.as_tuple() == want.as_tuple(), name
-        else:
-            assert got == want, name
-
-
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_balances(flex: tuple[RecordingServer, cf.Client], protocol: str) -> None:
     server, client = flex
     server.reply("GET", f"/v2/flex-protocol/balances/{protocol}", (200, docs.FLEX_BALANCES, {}))
     btc, dot, revv = await client.flex_protocol.balances(protocol)
-    assert_request(only_request(server), f"/v2/flex-protocol/balances/{protocol}")
+    assert_unsigned_get(only_request(server), f"/v2/flex-protocol/balances/{protocol}")
     assert type(btc) is cf.Balance
-    assert_decoded(
+    assert_struct(
         btc,
         instrument_id="BTC",
         total=Decimal("168.515000000"),
@@ -70,7 +45,7 @@ async def test_balances(flex: tuple[RecordingServer, cf.Client], protocol: str) 
         reserved=Decimal("168.515"),
         quantity_last_updated=1621582933075,
     )
-    assert_decoded(
+    assert_struct(
         dot,
         instrument_id="DOT",
         total=Decimal("1923.80"),
@@ -78,7 +53,7 @@ async def test_balances(flex: tuple[RecordingServer, cf.Client], protocol: str) 
         reserved=Decimal("1923.8"),
         quantity_last_updated=1621569724731,
     )
-    assert_decoded(
+    assert_struct(
         revv,
         instrument_id="REVV",
         total=Decimal("336.0"),
@@ -92,9 +67,9 @@ async def test_positions(flex: tuple[RecordingServer, cf.Client]) -> None:
     server, client = flex
     server.reply("GET", "/v2/flex-protocol/positions/flexUSD", (200, docs.FLEX_POSITIONS, {}))
     btc, eth, ltc = await client.flex_protocol.positions("flexUSD")
-    assert_request(only_request(server), "/v2/flex-protocol/positions/flexUSD")
+    assert_unsigned_get(only_request(server), "/v2/flex-protocol/positions/flexUSD")
     assert type(btc) is cf.Position
-    assert_decoded(
+    assert_struct(
         btc,
         instrument_id="BTC-USD-SWAP-LIN",
         quantity=Decimal("-169.048"),
@@ -104,7 +79,7 @@ async def test_positions(flex: tuple[RecordingServer, cf.Client]) -> None:
         position_pnl=Decimal("-23506.2934480"),
         est_liquidation_price=None,
     )
-    assert_decoded(
+    assert_struct(
         eth,
         instrument_id="ETH-USD-SWAP-LIN",
         quantity=Decimal("-1279.83"),
@@ -121,9 +96,9 @@ async def test_orders(flex: tuple[RecordingServer, cf.Client]) -> None:
     server, client = flex
     server.reply("GET", "/v2/flex-protocol/orders/flexUSD", (200, docs.FLEX_ORDERS, {}))
     orders = await client.flex_protocol.orders("flexUSD")
-    assert_request(only_request(server), "/v2/flex-protocol/orders/flexUSD")
+    assert_unsigned_get(only_request(server), "/v2/flex-protocol/orders/flexUSD")
     assert [type(o) for o in orders] == [cf.OpenOrder] * 3
-    assert_decoded(
+    assert_struct(
         orders[0],
         order_id="1000085820424",
         market_code="COMP-USD-REPO-LIN",
@@ -155,11 +130,11 @@ async def test_trades(flex: tuple[RecordingServer, cf.Client]) -> None:
     trades = await client.flex_protocol.trades(
         "flexBTC", "BTC-USD-SWAP-LIN", limit=3, start_time=1621483000000, end_time=1621483974496
     )
-    assert_request(
+    assert_unsigned_get(
         only_request(server), path, "limit=3&startTime=1621483000000&endTime=1621483974496"
     )
     assert [type(t) for t in trades] == [cf.Trade] * 3
-    assert_decoded(
+    assert_struct(
         trades[0],
         match_id="2001011000000",
         match_timestamp=1621483974496,
@@ -188,7 +163,7 @@ async def test_trades_without_options_sends_no_query(
     path = "/v2/flex-protocol/trades/flexETH/ETH-USD-SWAP-LIN"
     server.reply("GET", path, (200, docs.FLEX_TRADES, {}))
     await client.flex_protocol.trades("flexETH", "ETH-USD-SWAP-LIN")
-    assert_request(only_request(server), path)
+    assert_unsigned_get(only_request(server), path)
 
 
 async def test_delivery_orders(flex: tuple[RecordingServer, cf.Client]) -> None:
@@ -198,11 +173,11 @@ async def test_delivery_orders(flex: tuple[RecordingServer, cf.Client]) -> None:
     deliveries = await client.flex_protocol.delivery_orders(
         "flexBTC", limit=3, start_time=1621411376000, end_time=1621411380000
     )
-    assert_request(
+    assert_unsigned_get(
         only_request(server), path, "limit=3&startTime=1621411376000&endTime=1621411380000"
     )
     assert [type(d) for d in deliveries] == [cf.DeliveryOrder] * 3
-    assert_decoded(
+    assert_struct(
         deliveries[0],
         timestamp=1621411380000,
         instrument_id="BTC-USD-SWAP-LIN",
@@ -230,7 +205,7 @@ async def test_delivery_orders_without_options_sends_no_query(
     path = "/v2/flex-protocol/delivery/orders/flexFLEX"
     server.reply("GET", path, (200, docs.FLEX_DELIVERY_ORDERS, {}))
     await client.flex_protocol.delivery_orders("flexFLEX")
-    assert_request(only_request(server), path)
+    assert_unsigned_get(only_request(server), path)
 
 
 async def test_flex_methods_need_no_credentials(recorder: tuple[RecordingServer, str]) -> None:
@@ -239,7 +214,7 @@ async def test_flex_methods_need_no_credentials(recorder: tuple[RecordingServer,
     async with cf.Client(base_url=url, rate_limits=None) as client:
         orders = await client.flex_protocol.orders("flexETH")
     assert len(orders) == 3
-    assert_request(only_request(server), "/v2/flex-protocol/orders/flexETH")
+    assert_unsigned_get(only_request(server), "/v2/flex-protocol/orders/flexETH")
 
 
 async def test_flex_methods_have_docstrings_starting_with_their_verb_and_path() -> None:

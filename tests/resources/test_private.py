@@ -23,6 +23,7 @@ import coinflex_async as cf
 from coinflex_async.resources.private import Private
 from tests.loopback import Recorded, RecordingServer, spec_signature
 from tests.models import docs_examples as docs
+from tests.resources._support import assert_struct
 
 API_KEY = "test-api-key"
 API_SECRET = "test-api-secret"
@@ -51,21 +52,6 @@ class _NowMs:
 
 
 NOW_MS: Any = _NowMs()
-
-
-def assert_struct(obj: object, **expected: object) -> None:
-    """Every field of ``obj`` equals ``expected`` (None where not named), with the same type.
-
-    Decimals must match digit for digit: ``Decimal("0.170") == Decimal("0.17")`` is not enough.
-    """
-    fields = type(obj).__struct_fields__  # type: ignore[attr-defined]
-    assert set(expected) <= set(fields), f"not fields of {type(obj).__name__}: {set(expected)}"
-    for name in fields:
-        actual, wanted = getattr(obj, name), expected.get(name)
-        assert type(actual) is type(wanted), f"{name}: {actual!r} is not a {type(wanted)}"
-        assert actual == wanted, f"{name}: {actual!r} != {wanted!r}"
-        if isinstance(wanted, Decimal):
-            assert actual.as_tuple() == wanted.as_tuple(), f"{name}: {actual!r} != {wanted!r}"
 
 
 def assert_signed(recorded: Recorded, base_url: str) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 from urllib.parse import parse_qs
 
-import msgspec
 import pytest
 
 import coinflex_async as cf
-from tests.loopback import Recorded, RecordingServer
+from tests.loopback import RecordingServer
 from tests.models import docs_examples as docs
+from tests.resources._support import assert_struct, assert_unsigned_get, only_request
 
 KEY = "public-test-key"
 SECRET = "public-test-secret"
@@ -31,35 +30,11 @@ async def public(
         yield server, client
 
 
-def only_request(server: RecordingServer) -> Recorded:
-    (request,) = server.requests
-    return request
-
-
-def assert_request(request: Recorded, path: str, query: str = "") -> None:
-    assert (request.method, request.path, request.query) == ("GET", path, query)
-    assert request.body == b""
-    sent = {name.lower() for name in request.headers}
-    assert sent.isdisjoint({"accesskey", "signature", "nonce", "timestamp"})
-
-
-def assert_decoded(item: msgspec.Struct, **expected: Any) -> None:
-    """Every field of ``item`` has the expected value and type (Decimals digit for digit)."""
-    assert set(expected) == set(item.__struct_fields__)
-    for name, want in expected.items():
-        got = getattr(item, name)
-        assert type(got) is type(want), name
-        if isinstance(want, Decimal):
-            assert got.as_tuple() == want.as_tuple(), name
-        else:
-            assert got == want, name
-
-
 async def test_ping(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/ping", (200, docs.PING, {}))
     assert await client.public.ping() is True
-    assert_request(only_request(server), "/v2/ping")
+    assert_unsigned_get(only_request(server), "/v2/ping")
 
 
 async def test_ping_reports_a_service_that_is_not_ok(
@@ -74,9 +49,9 @@ async def test_markets(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/all/markets", (200, docs.MARKETS, {}))
     (market,) = await client.public.markets()
-    assert_request(only_request(server), "/v2/all/markets")
+    assert_unsigned_get(only_request(server), "/v2/all/markets")
     assert type(market) is cf.Market
-    assert_decoded(
+    assert_struct(
         market,
         market_id="2001000000000",
         market_code="BTC-USD",
@@ -102,8 +77,8 @@ async def test_assets(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/all/assets", (200, docs.ASSETS, {}))
     future, coin = await client.public.assets()
-    assert_request(only_request(server), "/v2/all/assets")
-    assert_decoded(
+    assert_unsigned_get(only_request(server), "/v2/all/assets")
+    assert_struct(
         future,
         instrument_id="BTC-USD-200626-LIN",
         name="BTC/USD 20-06-26 Future (Linear)",
@@ -115,7 +90,7 @@ async def test_assets(public: tuple[RecordingServer, cf.Client]) -> None:
         delivery_date=None,
         delivery_instrument=None,
     )
-    assert_decoded(
+    assert_struct(
         coin,
         instrument_id="BTC",
         name="Bitcoin",
@@ -135,13 +110,13 @@ async def test_trades(public: tuple[RecordingServer, cf.Client]) -> None:
     (trade,) = await client.public.trades(
         "BTC-USD-SWAP-LIN", limit=100, start_time=1595585860000, end_time=1595636619410
     )
-    assert_request(
+    assert_unsigned_get(
         only_request(server),
         "/v2/publictrades/BTC-USD-SWAP-LIN",
         "limit=100&startTime=1595585860000&endTime=1595636619410",
     )
     assert type(trade) is cf.PublicTrade
-    assert_decoded(
+    assert_struct(
         trade,
         match_id="160070803925856675",
         match_quantity=Decimal("0.100000000"),
@@ -157,16 +132,16 @@ async def test_trades_without_options_sends_no_query(
     server, client = public
     server.reply("GET", "/v2/publictrades/ETH-USD", (200, docs.PUBLIC_TRADES, {}))
     await client.public.trades("ETH-USD")
-    assert_request(only_request(server), "/v2/publictrades/ETH-USD")
+    assert_unsigned_get(only_request(server), "/v2/publictrades/ETH-USD")
 
 
 async def test_ticker(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/ticker", (200, docs.TICKER, {}))
     (ticker,) = await client.public.ticker()
-    assert_request(only_request(server), "/v2/ticker")
+    assert_unsigned_get(only_request(server), "/v2/ticker")
     assert type(ticker) is cf.Ticker
-    assert_decoded(
+    assert_struct(
         ticker,
         market_code="BTC-USD-SWAP-LIN",
         last=Decimal("43.259"),
@@ -185,15 +160,15 @@ async def test_delivery_funding(public: tuple[RecordingServer, cf.Client]) -> No
     server, client = public
     server.reply("GET", "/v2/delivery/public/funding", (200, docs.DELIVERY_FUNDING, {}))
     comp, crv = await client.public.delivery_funding()
-    assert_request(only_request(server), "/v2/delivery/public/funding")
+    assert_unsigned_get(only_request(server), "/v2/delivery/public/funding")
     assert type(comp) is cf.DeliveryFunding
-    assert_decoded(
+    assert_struct(
         comp,
         timestamp="2020-12-08 04:00:00",
         instrument_id="COMP-USD-SWAP-LIN",
         funding_rate=Decimal("0.000000000"),
     )
-    assert_decoded(
+    assert_struct(
         crv,
         timestamp="2020-12-08 04:00:00",
         instrument_id="CRV-USD-SWAP-LIN",
@@ -211,7 +186,7 @@ async def test_delivery_funding_sends_limit_as_column_and_start_time_as_a_utc_da
         instrument_id="UNI-USD-SWAP-LIN", limit=3, start_time=1607457600000
     )
     request = only_request(server)
-    assert_request(
+    assert_unsigned_get(
         request,
         "/v2/delivery/public/funding",
         "instrumentId=UNI-USD-SWAP-LIN&column=3&startTime=2020-12-08%2020%3A00%3A00",
@@ -233,13 +208,13 @@ async def test_candles(public: tuple[RecordingServer, cf.Client]) -> None:
         start_time=1616713140000,
         end_time=1616713200000,
     )
-    assert_request(
+    assert_unsigned_get(
         only_request(server),
         "/v2/candles/BTC-USD-SWAP-LIN",
         "timeframe=60s&limit=2&startTime=1616713140000&endTime=1616713200000",
     )
     assert type(first) is cf.Candle
-    assert_decoded(
+    assert_struct(
         first,
         timestamp=1616713140000,
         open=Decimal("51706.50000000"),
@@ -249,7 +224,7 @@ async def test_candles(public: tuple[RecordingServer, cf.Client]) -> None:
         volume24h=Decimal("0"),
         currency_volume24h=Decimal("0"),
     )
-    assert_decoded(
+    assert_struct(
         second,
         timestamp=1616713200000,
         open=Decimal("51755.50000000"),
@@ -267,7 +242,7 @@ async def test_candles_default_to_the_documented_3600s_timeframe(
     server, client = public
     server.reply("GET", "/v2/candles/ETH-USD-SWAP-LIN", (200, docs.CANDLES, {}))
     await client.public.candles("ETH-USD-SWAP-LIN")
-    assert_request(only_request(server), "/v2/candles/ETH-USD-SWAP-LIN", "timeframe=3600s")
+    assert_unsigned_get(only_request(server), "/v2/candles/ETH-USD-SWAP-LIN", "timeframe=3600s")
 
 
 @pytest.mark.parametrize(
@@ -288,13 +263,13 @@ async def test_funding_rates(public: tuple[RecordingServer, cf.Client]) -> None:
     (rate,) = await client.public.funding_rates(
         "BTC-USD-REPO-LIN", limit=50, start_time=1606000000000, end_time=1606461774458
     )
-    assert_request(
+    assert_unsigned_get(
         only_request(server),
         "/v2/funding-rates/BTC-USD-REPO-LIN",
         "limit=50&startTime=1606000000000&endTime=1606461774458",
     )
     assert type(rate) is cf.FundingRate
-    assert_decoded(
+    assert_struct(
         rate,
         funding_rate=Decimal("0.00008"),
         index=Decimal("2.78222423"),
@@ -308,7 +283,7 @@ async def test_depth(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/depth/BTC-USD-SWAP-LIN/5", (200, docs.DEPTH, {}))
     book = await client.public.depth("BTC-USD-SWAP-LIN", level=5)
-    assert_request(only_request(server), "/v2/depth/BTC-USD-SWAP-LIN/5")
+    assert_unsigned_get(only_request(server), "/v2/depth/BTC-USD-SWAP-LIN/5")
     assert type(book) is cf.OrderBook
     assert book.market_code == "BTC-USD-SWAP-LIN"
     assert book.timestamp == 1615457834388
@@ -322,14 +297,14 @@ async def test_depth(public: tuple[RecordingServer, cf.Client]) -> None:
         for level, (price, quantity) in zip(side, expected, strict=True):
             assert type(level) is cf.Level
             # JSON numbers, decoded exactly: 0.001 must not become 0.001000000000000000020816...
-            assert_decoded(level, price=Decimal(price), quantity=Decimal(quantity))
+            assert_struct(level, price=Decimal(price), quantity=Decimal(quantity))
 
 
 async def test_depth_defaults_to_five_levels(public: tuple[RecordingServer, cf.Client]) -> None:
     server, client = public
     server.reply("GET", "/v2/depth/ETH-USD/5", (200, docs.DEPTH, {}))
     await client.public.depth("ETH-USD")
-    assert_request(only_request(server), "/v2/depth/ETH-USD/5")
+    assert_unsigned_get(only_request(server), "/v2/depth/ETH-USD/5")
 
 
 async def test_depth_without_a_book_raises_decode_error(
@@ -349,7 +324,7 @@ async def test_public_methods_need_no_credentials(recorder: tuple[RecordingServe
     async with cf.Client(base_url=url, rate_limits=None) as client:
         (ticker,) = await client.public.ticker()
     assert ticker.last == Decimal("43.259")
-    assert_request(only_request(server), "/v2/ticker")
+    assert_unsigned_get(only_request(server), "/v2/ticker")
 
 
 async def test_public_methods_have_docstrings_starting_with_their_verb_and_path() -> None:
