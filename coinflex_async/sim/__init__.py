@@ -55,9 +55,12 @@ What it does like the exchange
   body, else the raw query string, else ``""``. Timestamps: ``YYYY-MM-DDThh:mm:ss[.ffffff]``
   (UTC) or millisecond epoch integers. HTTP 401 with code 20025 (key missing or unknown),
   20023 (timestamp missing or unreadable), 20024 (more than ``timestamp_tolerance``, 30 s,
-  from the clock), 20000 (nonce or signature missing, signature wrong, or the (key, nonce)
-  pair already used). Nonces need not increase, only be unique; they are remembered for
-  twice the tolerance. Public endpoints (market data, flex-protocol) need no key.
+  from the clock), 20000 (nonce or signature missing, signature wrong, or an exact replay:
+  the same key, nonce and signature already accepted). Nonces need not increase nor differ
+  (the docs' examples send 123 every time; ccxt the millisecond clock): only a replay is
+  refused, remembered for twice the tolerance (at most 100,000 requests; beyond that the
+  oldest is forgotten early and only its timestamp guards it). Public endpoints (market
+  data, flex-protocol) need no key.
 - Matching: price-time priority; LIMIT, MARKET (sweeps up to the sanity bound, the rest is
   cancelled) and STOP orders (stop-limit: ``stopPrice`` and ``limitPrice``; a buy stop fires
   when the last trade price, or the mark price before any trade, reaches it from below, a

@@ -1,12 +1,12 @@
 """Request authentication as the exchange does it: the docs' HMAC-SHA256 signature over what
-arrived, a fresh timestamp and a nonce never seen before."""
+arrived, a fresh timestamp, and no replay of a request already accepted."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
@@ -14,7 +14,7 @@ from ._accounts import Account
 from ._clock import Clock
 from ._errors import SimError
 
-__all__ = ["Authenticator", "NonceRegistry", "parse_timestamp", "signature_for"]
+__all__ = ["Authenticator", "ReplayCache", "parse_timestamp", "signature_for"]
 
 
 def signature_for(secret: str, message: str) -> str:
@@ -39,37 +39,43 @@ def parse_timestamp(text: str) -> float | None:
     return moment.timestamp()
 
 
-class NonceRegistry:
-    """Remembers each (key, nonce) pair for ``window`` seconds.
+class ReplayCache:
+    """Remembers each accepted signed request, as (key, nonce, signature), for ``window``
+    seconds and at most ``capacity`` of them, to refuse an exact replay.
 
-    Nonces need not increase (requests race each other over several connections); they only
-    must not repeat. A replay older than the window is refused by its stale timestamp anyway.
+    Only a replay is refused, not a reused nonce: the docs' examples send ``nonce = 123``
+    every time and ccxt sends the millisecond clock, so two different requests may carry the
+    same nonce; their signatures differ (timestamp, path or body). Nonces need not increase
+    (requests race each other over several connections). A replay older than the window is
+    refused by its stale timestamp anyway. When ``capacity`` requests arrived within one
+    window the oldest is forgotten early (then only its timestamp guards it): memory stays
+    bounded whatever the request rate.
     """
 
-    def __init__(self, window: float) -> None:
+    def __init__(self, window: float, capacity: int = 100_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
         self.window = window
-        self._seen: dict[tuple[str, str], float] = {}
-        self._arrivals: deque[tuple[float, tuple[str, str]]] = deque()
+        self.capacity = capacity
+        # Oldest first: arrival times only grow, so expiry pops from the front.
+        self._seen: OrderedDict[tuple[str, str, str], float] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._seen)
 
-    def use(self, key: str, nonce: str, now: float) -> bool:
-        """Record the pair; False if it was already used."""
-        self._forget_before(now - self.window)
-        pair = (key, nonce)
-        if pair in self._seen:
+    def first_use(self, key: str, nonce: str, signature: str, now: float) -> bool:
+        """Record the request; False if the very same one was already accepted."""
+        seen = self._seen
+        limit = now - self.window
+        while seen and next(iter(seen.values())) < limit:
+            seen.popitem(last=False)
+        entry = (key, nonce, signature)
+        if entry in seen:
             return False
-        self._seen[pair] = now
-        self._arrivals.append((now, pair))
+        if len(seen) >= self.capacity:
+            seen.popitem(last=False)
+        seen[entry] = now
         return True
-
-    def _forget_before(self, limit: float) -> None:
-        arrivals = self._arrivals
-        while arrivals and arrivals[0][0] < limit:
-            seen_at, pair = arrivals.popleft()
-            if self._seen.get(pair) == seen_at:
-                del self._seen[pair]
 
 
 class Authenticator:
@@ -84,7 +90,7 @@ class Authenticator:
         self.tolerance = tolerance
         # A request is accepted only within `tolerance` of its timestamp, so a replay can
         # arrive at most 2 x tolerance after the original.
-        self.nonces = NonceRegistry(2 * tolerance)
+        self.replays = ReplayCache(2 * tolerance)
 
     def verify(
         self,
@@ -128,6 +134,8 @@ class Authenticator:
         expected = signature_for(account.api_secret, message)
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             raise SimError("20000", "Signature is invalid", 401)
-        if not self.nonces.use(key, nonce, now):
-            raise SimError("20000", "Nonce has already been used (nonce reused)", 401)
+        if not self.replays.first_use(key, nonce, signature, now):
+            raise SimError(
+                "20000", "Request replayed: this key, nonce and signature were already used", 401
+            )
         return account

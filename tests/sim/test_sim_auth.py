@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
 import aiohttp
 
 from coinflex_async.sim import ManualClock, Simulator
+from coinflex_async.sim._auth import ReplayCache
 
-from ._helpers import Trader, docs_signature
+from ._helpers import Trader, docs_signature, order_item
 
 
 def assert_auth_error(reply_status: int, body: dict[str, object], code: str) -> None:
@@ -80,18 +82,57 @@ async def test_missing_nonce_or_signature_is_20000(trader: Callable[..., Trader]
     assert_auth_error(reply.status, reply.json, "20000")
 
 
-async def test_reused_nonce_is_refused_but_order_does_not_matter(
-    trader: Callable[..., Trader],
-) -> None:
+async def test_an_exact_replay_is_refused_with_20000(trader: Callable[..., Trader]) -> None:
     alice = trader()
-    assert (await alice.request("GET", "/v2/balances", nonce="100")).status == 200
-    reply = await alice.request("GET", "/v2/balances", nonce="100")
-    assert_auth_error(reply.status, reply.json, "20000")
-    assert "nonce" in reply.json["message"].lower()
-    # A smaller nonce than one already seen is fine: only reuse is refused.
-    assert (await alice.request("GET", "/v2/balances", nonce="5")).status == 200
-    # Nonces are per key: another account may use 100.
-    assert (await trader().request("GET", "/v2/balances", nonce="100")).status == 200
+    timestamp = str(int(time.time() * 1000))
+    first = await alice.request("GET", "/v2/balances", nonce="100", timestamp=timestamp)
+    assert first.status == 200
+    # The very same signed request again (same key, nonce, timestamp, so same signature).
+    replay = await alice.request("GET", "/v2/balances", nonce="100", timestamp=timestamp)
+    assert_auth_error(replay.status, replay.json, "20000")
+    assert "replay" in replay.json["message"].lower()
+    # Replays are per key: another account may send the same nonce and timestamp.
+    other = await trader().request("GET", "/v2/balances", nonce="100", timestamp=timestamp)
+    assert other.status == 200
+
+
+async def test_different_requests_may_share_a_nonce(trader: Callable[..., Trader]) -> None:
+    # The docs' examples send nonce = 123 every time; ccxt sends the millisecond clock, so two
+    # of its requests in one millisecond share a nonce. Only a replay is refused.
+    alice = trader()
+    timestamp = str(int(time.time() * 1000))
+    replies = [
+        await alice.request("GET", "/v2/balances", nonce="123", timestamp=timestamp),
+        await alice.request("GET", "/v2/positions", nonce="123", timestamp=timestamp),
+        await alice.request("GET", "/v2/trades/BTC-USD-SWAP-LIN", nonce="123", timestamp=timestamp),
+        await alice.request("GET", "/v2/balances", nonce="123"),  # a later timestamp
+        await alice.request("GET", "/v2/balances", nonce="5"),  # smaller than one seen: fine
+    ]
+    assert [reply.status for reply in replies] == [200] * len(replies), replies[-1].text
+    # Same nonce and timestamp, different bodies: two different orders, both accepted.
+    bodies = [
+        {"responseType": "FULL", "orders": [order_item(price=price)]}
+        for price in ("49000", "49100")
+    ]
+    placed = [
+        await alice.request("POST", "/v2/orders/place", body=body, nonce="1", timestamp=timestamp)
+        for body in bodies
+    ]
+    assert [reply.data[0]["success"] for reply in placed] == ["true", "true"]
+    assert alice.me.order_count == 2
+
+
+def test_the_replay_cache_is_bounded() -> None:
+    cache = ReplayCache(window=60, capacity=1_000)
+    for n in range(5_000):
+        assert cache.first_use("key", str(n), "sig", now=1_000.0)
+    assert len(cache) == 1_000
+    # The most recent ones are still refused as replays; the evicted oldest are forgotten.
+    assert not cache.first_use("key", "4999", "sig", now=1_000.0)
+    assert cache.first_use("key", "0", "sig", now=1_000.0)
+    # Past the window everything is forgotten at once.
+    assert cache.first_use("key", "x", "sig", now=1_061.0)
+    assert len(cache) == 1
 
 
 async def test_a_refused_request_does_not_burn_its_nonce(trader: Callable[..., Trader]) -> None:
@@ -186,16 +227,21 @@ async def test_host_line_is_the_host_header_as_received(
         assert reply.status == expected, (host_header, signed_host, reply.text)
 
 
-async def test_nonces_are_forgotten_after_the_window() -> None:
+async def test_a_replay_is_refused_until_its_timestamp_is_stale() -> None:
     clock = ManualClock(1_700_000_000.0)
     async with Simulator(rate_limits=None, clock=clock) as sim, aiohttp.ClientSession() as session:
         alice = Trader(session, sim, sim.create_account({"USD": "1"}))
-        assert (await alice.request("GET", "/v2/balances", nonce="1")).status == 200
+        sent_at = str(1_700_000_000_000)
+        assert (
+            await alice.request("GET", "/v2/balances", nonce="1", timestamp=sent_at)
+        ).status == 200
         clock.advance(30)
-        assert (await alice.request("GET", "/v2/balances", nonce="1")).status == 401
-        # Twice the tolerance later, a replay would carry a stale timestamp anyway.
+        replay = await alice.request("GET", "/v2/balances", nonce="1", timestamp=sent_at)
+        assert (replay.status, replay.json["code"]) == (401, "20000")
+        # Past the tolerance the replay's timestamp is stale: 20024, whatever the cache holds.
         clock.advance(31)
-        assert (await alice.request("GET", "/v2/balances", nonce="1")).status == 200
+        stale = await alice.request("GET", "/v2/balances", nonce="1", timestamp=sent_at)
+        assert (stale.status, stale.json["code"]) == (401, "20024")
 
 
 async def test_tolerance_is_configurable() -> None:
