@@ -165,6 +165,13 @@ class RequestPipeline:
             return json_response(
                 {"success": False, "code": "20001", "message": message}, error.status
             )
+        except ConnectionError:
+            # The client closed its connection before sending the whole request: normal (a
+            # timeout, a killed process), nothing to report. Re-raising would make aiohttp log
+            # a traceback; an answer nobody reads is dropped quietly. 499: nginx's "client
+            # closed request", as sim.stats counts it.
+            log.debug("client disconnected during %s %s", request.method, request.path)
+            return web.Response(status=499)
         except Exception:
             log.exception("simulator endpoint failed: %s %s", request.method, request.path)
             body = {"success": False, "code": "50001", "message": "Internal server error"}
