@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -110,7 +111,9 @@ class Simulator:
 
     ``rate_limits=None`` turns rate limiting off; ``clock`` replaces ``time.time`` (see
     ``ManualClock``); ``seed`` seeds the RNG of probabilistic faults;
-    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock.
+    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock;
+    ``ssl_context`` (a server context with a certificate loaded) serves HTTPS instead of HTTP,
+    for clients that only speak HTTPS or sign their base URL less ``https://`` (ccxt).
     """
 
     def __init__(
@@ -125,8 +128,10 @@ class Simulator:
         seed: int | None = 0,
         timestamp_tolerance: float = 30.0,
         shutdown_timeout: float = 1.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self._requested_port = port
         self._port: int | None = None
         self.clock: Clock = clock if clock is not None else system_clock
@@ -173,7 +178,9 @@ class Simulator:
         )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self._requested_port)
+            site = web.TCPSite(
+                runner, self.host, self._requested_port, ssl_context=self.ssl_context
+            )
             await site.start()
         except BaseException:
             await runner.cleanup()
@@ -206,8 +213,10 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT``, the base URL to give a client."""
-        return f"http://{self.host}:{self.port}"
+        """``http://HOST:PORT`` (``https://`` with ``ssl_context``), the base URL to give a
+        client."""
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://{self.host}:{self.port}"
 
     # -- accounts ---------------------------------------------------------------------------
 
