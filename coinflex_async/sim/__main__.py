@@ -1,25 +1,37 @@
-"""``python -m coinflex_async.sim``: serve a simulated exchange until Ctrl-C or SIGTERM."""
+"""``coinflex-sim`` (or ``python -m coinflex_async.sim``): serve a simulated exchange until
+Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 
-from ._simulator import DEFAULT_RATE_LIMITS, Simulator
+from ._numbers import format_decimal
+from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
 
 DEMO_BALANCES = {"USD": "1000000", "BTC": "100", "ETH": "1000", "FLEX": "1000000"}
 
 
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def _program_name() -> str:
+    """What the user typed: ``coinflex-sim`` for the script, else the ``python -m`` form."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not name or name in ("__main__.py", "-c"):
+        return "python -m coinflex_async.sim"
+    return name.removesuffix(".exe")
+
+
+def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m coinflex_async.sim",
-        description="Serve a local simulated CoinFLEX v2 REST exchange.",
+        prog=prog,
+        description="Serve a local simulated CoinFLEX v2 REST exchange with one funded account.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -33,15 +45,47 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-rate-limits", action="store_true", help="do not enforce the exchange's rate limits"
     )
+    parser.add_argument(
+        "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)"
+    )
+    parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     args = parser.parse_args(argv)
     if (args.api_key is None) != (args.api_secret is None):
         parser.error("--api-key and --api-secret go together")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     return args
+
+
+class _StartupError(Exception):
+    """Why the simulator could not start, in one line for the user."""
+
+
+def _server_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if cert is None or key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as error:
+        raise _StartupError(f"cannot load --tls-cert/--tls-key: {error}") from None
+    return context
+
+
+def _balances_line(account: SimAccount) -> str:
+    return ", ".join(
+        f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES
+    )
 
 
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
-    simulator = Simulator(args.host, args.port, rate_limits=rate_limits)
+    simulator = Simulator(
+        args.host,
+        args.port,
+        rate_limits=rate_limits,
+        ssl_context=_server_context(args.tls_cert, args.tls_key),
+    )
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
     if not args.no_liquidity:
         simulator.add_liquidity()
@@ -51,19 +95,33 @@ async def _serve(args: argparse.Namespace) -> None:
         # Windows has no add_signal_handler: there Ctrl-C raises KeyboardInterrupt instead.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with simulator:
+    try:
+        await simulator.start()
+    except OSError as error:
+        # Port in use, address not on this machine, no permission: one line, not a traceback.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise _StartupError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+    try:
         print(f"CoinFLEX simulator listening on {simulator.url}", flush=True)
         print(f"account id: {account.account_id}", flush=True)
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)
+        print(f"balances:   {_balances_line(account)}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
+    finally:
+        await simulator.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+    prog = _program_name()
+    args = _parse_args(argv, prog)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(args))
+    except _StartupError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
