@@ -73,9 +73,7 @@ def _server_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 
 
 def _balances_line(account: SimAccount) -> str:
-    return ", ".join(
-        f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES
-    )
+    return ", ".join(f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES)
 
 
 async def _serve(args: argparse.Namespace) -> None:
