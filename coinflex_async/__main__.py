@@ -154,6 +154,10 @@ async def run_demo(out: list[str] | None = None) -> list[str]:
                     ],
                 )
             )
+            show(
+                "* alice's bid after POST /v2/orders/modify raised its price: modify replaces"
+                " the order (a new order id, the same client order id)"
+            )
             cancelled = await b.private.cancel_order(market_code=MARKET, order_id=extra.order_id)
             show(f"\nbob cancels {cancelled.order_id}: {cancelled.status or cancelled.notice}")
 
