@@ -1,5 +1,6 @@
-"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke. Each runs in its own venv made from
-the interpreter that runs nox, so a fresh machine needs only Python and `pip install nox`."""
+"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, ccxt_compat. Each runs in its own
+venv made from the interpreter that runs nox, so a fresh machine needs only Python and
+`pip install nox`."""
 
 from __future__ import annotations
 
@@ -64,3 +65,12 @@ def bench_smoke(session: nox.Session) -> None:
     """A quick run of the benchmark harness (tiny batches, no ccxt): proves it still works."""
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", "--quick", "--no-ccxt")
+
+
+@nox.session
+def ccxt_compat(session: nox.Session) -> None:
+    """ccxt 1.90.1's coinflex, unmodified, trades against the standalone simulator over HTTPS
+    (tests/compat/run_ccxt.py). Builds benchmarks/.venv-ccxt from the machine's Python 3.10 on
+    first use (the venv `bench` uses too); without Python 3.10 or ccxt it fails."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.compat.run_ccxt")
