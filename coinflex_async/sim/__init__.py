@@ -13,8 +13,12 @@ Three ways to run it::
 
     pytest_plugins = ["coinflex_async.sim.pytest_plugin"]   # async fixture `coinflex_sim`
 
-    python -m coinflex_async.sim --port 8080        # standalone until Ctrl-C/SIGTERM; prints
-                                                    # URL, key and secret of a funded account
+    coinflex-sim --port 8080                        # standalone until Ctrl-C/SIGTERM (also
+                                                    # python -m coinflex_async.sim); prints URL,
+                                                    # key, secret, balances of a funded account
+
+``Simulator(ssl_context=...)`` / ``coinflex-sim --tls-cert --tls-key`` serve HTTPS. A client
+that hangs up mid-request is logged at DEBUG and counted as status 499 in ``sim.stats``.
 
 Test controls: ``sim.inject(Fault...)`` / ``sim.faults.clear()``, ``sim.stats``,
 ``sim.set_mark_price``, ``sim.add_liquidity`` (a market maker's resting orders),

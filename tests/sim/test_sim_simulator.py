@@ -1,7 +1,9 @@
-"""The Simulator object: lifecycle, accounts, custom markets."""
+"""The Simulator object: lifecycle, accounts, custom markets, a client hanging up."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from decimal import Decimal
 
 import aiohttp
@@ -74,3 +76,30 @@ async def test_custom_markets() -> None:
         )
         assert (good["success"], bad["code"]) == ("true", "20001")
         assert (await public.get("/v2/depth/BTC-USD-SWAP-LIN/5")).status == 404
+
+
+async def test_a_client_hanging_up_mid_request_is_logged_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="coinflex_async.sim")
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    async with Simulator(rate_limits=None) as sim:
+        _reader, writer = await asyncio.open_connection(sim.host, sim.port)
+        # Headers promise 100 bytes of body; one arrives, then the connection closes.
+        writer.write(
+            f"POST /v2/orders/place HTTP/1.1\r\nHost: {sim.host}:{sim.port}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        for _ in range(100):  # until the server has noticed (at most ~5 s)
+            if any("disconnected" in record.getMessage() for record in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+    noticed = [r for r in caplog.records if "client disconnected" in r.getMessage()]
+    assert [(r.levelno, r.getMessage()) for r in noticed] == [
+        (logging.DEBUG, "client disconnected during POST /v2/orders/place")
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert sim.stats.by_status[499] == 1
