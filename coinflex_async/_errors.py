@@ -72,13 +72,16 @@ class DecodeError(CoinFlexError):
 
 class APIError(CoinFlexError):
     """The exchange said no: ``.status`` (HTTP), ``.code`` (the exchange's code as sent, a ``str``
-    such as ``"40035"``, or ``None``) and ``.message``."""
+    such as ``"40035"``, or ``None``) and ``.message``.
+
+    ``.status`` is ``None`` when nothing was sent: the client refused the call itself (a
+    private call on a client without credentials raises ``AuthenticationError`` so)."""
 
     def __init__(
         self,
         message: str | None,
         *,
-        status: int,
+        status: int | None,
         code: str | None = None,
         endpoint: str = "",
     ) -> None:
@@ -86,7 +89,7 @@ class APIError(CoinFlexError):
         self.code = code
         self.message = message
         self.endpoint = endpoint
-        parts = [f"HTTP {status}"]
+        parts = [f"HTTP {status}" if status is not None else "nothing was sent"]
         if code is not None:
             parts.append(f"code {code}")
         if endpoint:

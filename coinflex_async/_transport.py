@@ -244,7 +244,7 @@ class Transport:
             raise ClientClosedError("the client is closed")
         if route.signed and self._signed_headers is None:
             raise AuthenticationError(
-                "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
+                "this endpoint needs api_key and api_secret", status=None, endpoint=route.name
             )
 
     async def _attempt(
