@@ -82,7 +82,7 @@ def bench_smoke(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """The documentation site (guide + reference from the docstrings) into site/; any warning,
     a broken link among them, fails the build."""
-    session.install("-e", ".", *DOC_TOOLS)
+    session.install("-e", ".", *DOC_TOOLS, *LINT_TOOLS)  # ruff formats the signatures
     session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
