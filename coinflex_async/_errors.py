@@ -74,8 +74,8 @@ class APIError(CoinFlexError):
     """The exchange said no: ``.status`` (HTTP), ``.code`` (the exchange's code as sent, a ``str``
     such as ``"40035"``, or ``None``) and ``.message``.
 
-    ``.status`` is ``None`` when nothing was sent: the client refused the call itself (a
-    private call on a client without credentials raises ``AuthenticationError`` so)."""
+    ``.status`` is ``None`` when no HTTP answer carried the refusal: a private call on a client
+    without credentials raises ``AuthenticationError`` so, before anything is sent."""
 
     def __init__(
         self,
@@ -89,12 +89,14 @@ class APIError(CoinFlexError):
         self.code = code
         self.message = message
         self.endpoint = endpoint
-        parts = [f"HTTP {status}" if status is not None else "nothing was sent"]
+        parts = [f"HTTP {status}"] if status is not None else []
         if code is not None:
             parts.append(f"code {code}")
         if endpoint:
             parts.append(endpoint)
-        super().__init__(f"{message or 'error'} ({', '.join(parts)})")
+        super().__init__(
+            f"{message or 'error'} ({', '.join(parts)})" if parts else message or "error"
+        )
 
 
 class AuthenticationError(APIError):
