@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import enum
 import html
+import importlib
 import inspect
 import re
 from typing import Any
 
-import importlib
 import msgspec
 
 import coinflex_async.resources as groups
@@ -58,9 +58,8 @@ def struct_entry(module: str, name: str) -> str:
         default = "required" if field.required else code(repr(field.default))
         if field.default_factory is not msgspec.NODEFAULT:
             default = code(f"{field.default_factory.__name__}()")
-        rows.append(
-            f"| `{field.name}` | `{field.encode_name}` | {code(type_name(field.type))} | {default} |"
-        )
+        kind = code(type_name(field.type))
+        rows.append(f"| `{field.name}` | `{field.encode_name}` | {kind} | {default} |")
     directive = (
         f"::: {module}.{name}\n    options:\n      members: false\n      show_bases: false\n"
     )
