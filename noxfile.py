@@ -1,8 +1,12 @@
-"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, ccxt_compat. Each runs in its own
-venv made from the interpreter that runs nox, so a fresh machine needs only Python and
-`pip install nox`."""
+"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, ccxt_compat, docs,
+plugin_project, aioresponses. Each runs in its own venv made from the interpreter that runs nox,
+so a fresh machine needs only Python and `pip install nox`."""
 
 from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
 
 import nox
 
@@ -14,6 +18,13 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 LINT_TOOLS = ("ruff==0.17.6",)
 # pyinstrument: benchmarks/worker.py imports it for --profile.
 TYPE_TOOLS = ("mypy==2.4.1", "pyinstrument")
+# The documentation site's builders (docs/, mkdocs.yml).
+DOC_TOOLS = ("mkdocs==1.6.1", "mkdocstrings==1.0.8", "mkdocstrings-python==2.0.11")
+# aioresponses 0.7.9 fails on aiohttp 3.14 (ClientResponse needs `stream_writer`): the docs say
+# what works with it on 3.13, and the aioresponses session keeps that true.
+AIORESPONSES = ("aiohttp==3.13.5", "aioresponses==0.7.9", "pytest", "pytest-asyncio")
+
+REPO = Path(__file__).parent.resolve()
 
 
 @nox.session
@@ -74,3 +85,51 @@ def ccxt_compat(session: nox.Session) -> None:
     first use (the venv `bench` uses too); without Python 3.10 or ccxt it fails."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "tests.compat.run_ccxt")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (guide + reference from the docstrings) into site/; any warning,
+    a broken link among them, fails the build."""
+    session.install("-e", ".", *DOC_TOOLS, *LINT_TOOLS)  # ruff formats the signatures
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session(reuse_venv=False)
+def plugin_project(session: nox.Session) -> None:
+    """The coinflex_sim fixture as a user gets it: a throwaway project (one test file, no
+    conftest.py, no pytest configuration) in a fresh venv, first without pytest-asyncio (the
+    fixture must say what to install), then with ``coinflex_async[pytest]`` (it must pass)."""
+    project = Path(tempfile.mkdtemp(prefix="coinflex-plugin-project-"))
+    shutil.copy(REPO / "examples" / "test_with_simulator.py", project)
+    session.chdir(project)
+    pytest_run = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-rA")
+    try:
+        session.install(str(REPO), "pytest")
+        output = session.run(*pytest_run, success_codes=[1], silent=True) or ""
+        session.log(output)
+        if "needs pytest-asyncio" not in output or "1 passed, 1 error" not in output:
+            session.error("without pytest-asyncio the fixture must say what to install")
+
+        session.install(f"{REPO}[pytest]")
+        output = session.run(*pytest_run, silent=True) or ""
+        session.log(output)
+        if "2 passed" not in output:
+            session.error("the fixture did not work in a fresh project")
+    finally:
+        session.chdir(REPO)
+        shutil.rmtree(project, ignore_errors=True)
+
+
+@nox.session
+def aioresponses(session: nox.Session) -> None:
+    """The aioresponses example of the docs (examples/test_aioresponses_example.py) on
+    aiohttp 3.13, where aioresponses works."""
+    session.install("-e", ".", *AIORESPONSES)
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "examples/test_aioresponses_example.py",
+        *session.posargs,
+    )

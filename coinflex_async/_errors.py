@@ -72,13 +72,16 @@ class DecodeError(CoinFlexError):
 
 class APIError(CoinFlexError):
     """The exchange said no: ``.status`` (HTTP), ``.code`` (the exchange's code as sent, a ``str``
-    such as ``"40035"``, or ``None``) and ``.message``."""
+    such as ``"40035"``, or ``None``) and ``.message``.
+
+    ``.status`` is ``None`` when no HTTP answer carried the refusal: a private call on a client
+    without credentials raises ``AuthenticationError`` so, before anything is sent."""
 
     def __init__(
         self,
         message: str | None,
         *,
-        status: int,
+        status: int | None,
         code: str | None = None,
         endpoint: str = "",
     ) -> None:
@@ -86,12 +89,14 @@ class APIError(CoinFlexError):
         self.code = code
         self.message = message
         self.endpoint = endpoint
-        parts = [f"HTTP {status}"]
+        parts = [f"HTTP {status}"] if status is not None else []
         if code is not None:
             parts.append(f"code {code}")
         if endpoint:
             parts.append(endpoint)
-        super().__init__(f"{message or 'error'} ({', '.join(parts)})")
+        super().__init__(
+            f"{message or 'error'} ({', '.join(parts)})" if parts else message or "error"
+        )
 
 
 class AuthenticationError(APIError):

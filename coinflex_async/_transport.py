@@ -244,7 +244,9 @@ class Transport:
             raise ClientClosedError("the client is closed")
         if route.signed and self._signed_headers is None:
             raise AuthenticationError(
-                "this endpoint needs api_key and api_secret", status=0, endpoint=route.name
+                "this endpoint needs api_key and api_secret; nothing was sent",
+                status=None,
+                endpoint=route.name,
             )
 
     async def _attempt(

@@ -129,9 +129,13 @@ def check_decimal(
     elif isinstance(value, float):
         number = Decimal(value)
         if number.is_finite() and number != Decimal(repr(value)):
+            # Name the float's exact binary value (what would be sent), and suggest the str the
+            # caller most likely meant: 15 significant digits undo the binary rounding
+            # (0.1 + 0.2 -> "0.3").
             raise ValidationError(
-                f"{name}={value!r} is a float that is not exactly {value!r} in binary; "
-                "pass a str or Decimal"
+                f"{name}={value!r} is a float whose exact binary value is "
+                f"{format_decimal(number)}; pass a str or Decimal instead, e.g. "
+                f'{name}="{format_decimal(Decimal(f"{value:.15g}"))}"'
             )
     else:
         raise ValidationError(f"{name} must be a Decimal, str or int (got {_show(value)})")

@@ -280,6 +280,10 @@ async def test_private_calls_without_credentials_fail_before_any_request(
         with pytest.raises(cf.AuthenticationError) as caught:
             await client.private.balances()
         assert type(caught.value) is cf.AuthenticationError
+        # Nothing was sent, so there is no HTTP status, and the message says so.
+        assert caught.value.status is None
+        assert "nothing was sent" in str(caught.value)
+        assert "HTTP" not in str(caught.value)
         with pytest.raises(cf.AuthenticationError):
             await client.private.mint("flexUSD", "1")
     assert server.requests == []

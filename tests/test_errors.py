@@ -357,3 +357,10 @@ def test_the_exception_tree_is_the_documented_one() -> None:
     for direct in (cf.TransportError, cf.DecodeError, cf.APIError):
         assert direct.__bases__ == (cf.CoinFlexError,)
     assert not issubclass(cf.TransportError, cf.APIError)
+
+
+def test_an_api_error_without_an_http_answer_names_no_http_status() -> None:
+    error = cf.APIError("refused", status=None, code="20001", endpoint="GET /v2/balances")
+    assert error.status is None
+    assert str(error) == "refused (code 20001, GET /v2/balances)"
+    assert str(cf.APIError("refused", status=None)) == "refused"

@@ -328,6 +328,26 @@ def test_check_decimal_refuses_inexact_non_finite_and_non_positive(value: object
         check_decimal("price", value)
 
 
+@pytest.mark.parametrize(
+    ("value", "exact", "suggested"),
+    [
+        (0.1 + 0.2, "0.3000000000000000444089209850062616169452667236328125", '"0.3"'),
+        (3e-08, None, '"0.00000003"'),
+        (54900.1, "54900.0999999999985448084771633148193359375", '"54900.1"'),
+    ],
+    ids=repr,
+)
+def test_an_inexact_float_is_named_by_its_exact_binary_value_and_a_str_suggested(
+    value: float, exact: str | None, suggested: str
+) -> None:
+    with pytest.raises(cf.ValidationError) as caught:
+        check_decimal("price", value)
+    text = str(caught.value)
+    assert f"exact binary value is {exact or format_decimal(Decimal(value))};" in text
+    assert f"price={suggested}" in text
+    assert "E-" not in text  # plain decimals, as they would go on the wire
+
+
 def test_check_decimal_negative_only_where_allowed() -> None:
     assert check_decimal("price", "-0.0002", allow_negative=True) == Decimal("-0.0002")
     assert check_decimal("qty", "0", positive=False) == 0

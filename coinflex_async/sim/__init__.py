@@ -11,7 +11,7 @@ Three ways to run it::
         alice = sim.create_account(balances={"USD": "100000", "BTC": "10"})
         ...  # sim.url, alice.api_key, alice.api_secret, alice.account_id
 
-    pytest_plugins = ["coinflex_async.sim.pytest_plugin"]   # async fixture `coinflex_sim`
+    async def test_bot(coinflex_sim): ...           # pytest, with coinflex_async[pytest]
 
     coinflex-sim --port 8080                        # standalone until Ctrl-C/SIGTERM (also
                                                     # python -m coinflex_async.sim); prints URL,

@@ -12,6 +12,7 @@ Clock = Callable[[], float]
 
 
 def system_clock() -> float:
+    """The real time, ``time.time()``."""
     return time.time()
 
 
@@ -31,7 +32,9 @@ class ManualClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
         self.now += seconds
 
     def set(self, now: float) -> None:
+        """Set the clock to ``now`` (seconds since the epoch)."""
         self.now = now

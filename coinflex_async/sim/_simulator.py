@@ -45,15 +45,18 @@ class SimAccount:
 
     @property
     def account_id(self) -> str:
+        """The account's ID, as the exchange's answers carry it (``accountId``)."""
         return self._account.account_id
 
     @property
     def api_key(self) -> str:
+        """The account's API key, for ``cf.Client(api_key, ...)``."""
         assert self._account.api_key is not None
         return self._account.api_key
 
     @property
     def api_secret(self) -> str:
+        """The account's API secret, for ``cf.Client(..., api_secret)``."""
         assert self._account.api_secret is not None
         return self._account.api_secret
 
@@ -66,10 +69,12 @@ class SimAccount:
         return balance.total if balance is not None else ZERO
 
     def available(self, asset: str) -> Decimal:
+        """Balance of ``asset`` free to trade or withdraw (0 if none)."""
         balance = self._account.balances.get(asset)
         return balance.available if balance is not None else ZERO
 
     def reserved(self, asset: str) -> Decimal:
+        """Balance of ``asset`` held by working orders (0 if none)."""
         balance = self._account.balances.get(asset)
         return balance.reserved if balance is not None else ZERO
 
@@ -79,11 +84,13 @@ class SimAccount:
         return position.quantity if position is not None else ZERO
 
     def entry_price(self, market_code: str) -> Decimal:
+        """Average entry price of the position in a FUTURE or REPO market (0 if none)."""
         position = self._account.positions.get(market_code)
         return position.entry_price if position is not None else ZERO
 
     @property
     def open_order_ids(self) -> list[str]:
+        """IDs of the account's working orders."""
         return list(self._account.open_orders)
 
     @property
