@@ -74,6 +74,8 @@ What it does like the exchange
   CANCELED_BY_USER, CANCELED_BY_IOC, CANCELED_BY_FOK, CANCELED_BY_MAKER_ONLY; notices
   OrderOpened, OrderMatched (filled), OrderClosed. An order that ends at once (FOK, IOC,
   MAKER_ONLY that would cross) is still accepted (success "true", notice OrderClosed).
+  An order placed without ``clientOrderId`` is given one, as the live exchange did (ccxt
+  sends none): a numeric string, the millisecond clock x 1000, counted on to stay unique.
   At most 8 orders per request; a bad batch (too many or no orders, ``responseType`` not
   FULL/ACK, ``timestamp`` + ``recvWindow`` passed, invalid JSON) is refused whole with HTTP
   400 and ``{"success": false, "code": "20001" (JSON: "20009"), "message": ...}``.

@@ -64,6 +64,7 @@ class Engine:
         self._match_ids = itertools.count(2_000_000_000_001)
         self._account_ids = itertools.count(1001)
         self._sequence = itertools.count(1)
+        self._last_client_order_id = 0
         self._stop_markets: set[Market] = set()
         self.risk = Risk(self.markets, fees)
         # Who hears about each change (the WebSocket gateway); events are built only if any.
@@ -79,6 +80,14 @@ class Engine:
 
     def next_match_id(self) -> str:
         return str(next(self._match_ids))
+
+    def assign_client_order_id(self, now: int) -> str:
+        """A clientOrderId for an order sent without one. The live exchange assigned one
+        (ccxt sends none; its comments quote ``"clientOrderId": "1651620006827000"``, the
+        millisecond clock x 1000): the same shape here, kept unique by counting on."""
+        assigned = max(now * 1000, self._last_client_order_id + 1)
+        self._last_client_order_id = assigned
+        return str(assigned)
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -176,7 +185,11 @@ class Engine:
         now = self.now_ms()
         order = Order(
             order_id=self.next_order_id(),
-            client_order_id=request.client_order_id,
+            client_order_id=(
+                request.client_order_id
+                if request.client_order_id is not None
+                else self.assign_client_order_id(now)
+            ),
             account=account,
             market=market,
             side=request.side,
