@@ -148,10 +148,11 @@ from __future__ import annotations
 
 from ._accounts import Fees
 from ._clock import Clock, ManualClock
-from ._faults import FAULT_KINDS, Fault, FaultPlan
+from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
+from ._ws_gateway import WebSocketSettings
 
 __all__ = [
     "DEFAULT_MARKETS",
@@ -168,5 +169,7 @@ __all__ = [
     "RateLimits",
     "SimAccount",
     "SimStats",
+    "WS_FAULT_KINDS",
     "Simulator",
+    "WebSocketSettings",
 ]

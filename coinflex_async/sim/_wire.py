@@ -113,11 +113,11 @@ def position_item(
         "positionPnl": _text(position.unrealized_pnl),
     }
     if with_liquidation:
-        item["estLiquidationPrice"] = _text(_liquidation_price(engine, account, position))
+        item["estLiquidationPrice"] = _text(liquidation_price(engine, account, position))
     return item
 
 
-def _liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
+def liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
     """Where the account's equity would fall to the position's maintenance margin (half its
     initial margin), other prices unchanged; 0 when that is not a positive price."""
     market = position.market
