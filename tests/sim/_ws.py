@@ -111,12 +111,12 @@ class WsClient:
         while True:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise AssertionError(f"no matching message within {timeout}s; got {self.inbox}")
+                raise AssertionError(f"nothing matched in {timeout}s; last: {self.inbox[-3:]}")
             try:
                 message = await self.receive(left)
             except TimeoutError:
                 raise AssertionError(
-                    f"no matching message within {timeout}s; got {self.inbox}"
+                    f"nothing matched in {timeout}s; last: {self.inbox[-3:]}"
                 ) from None
             if matches(message):
                 return message
