@@ -33,7 +33,11 @@ _CANDLE_CHANNELS = {f"candles{seconds}s": seconds for seconds in WS_CANDLE_TIMEF
 _PRIVATE = frozenset({"order", "balance", "position"})
 _WHOLE_BOOK = 1_000_000
 
+_PUBLIC_BY_MARKET = frozenset({"trade", "ticker", "market"})
+
 _encoder = msgspec.json.Encoder()
+# The order channel's failure notices show their amounts as JSON numbers.
+_number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 Subscribers = dict[Connection, None]  # an insertion-ordered set
 
@@ -157,7 +161,6 @@ class Channels:
         online = self.accounts.get(account.account_id)
         if not online:
             return
-        # Its amounts are JSON numbers, as the docs' example.
         payload = _number_encoder.encode(notice)
         for connection in list(online):
             if "order:all" in connection.channels or f"order:{market_code}" in connection.channels:
@@ -291,10 +294,6 @@ class Channels:
                 rounds.setdefault(connection, []).append(frame)
         for connection, frames in rounds.items():
             connection.send_frames(frames, (name,))
-
-
-_PUBLIC_BY_MARKET = frozenset({"trade", "ticker", "market"})
-_number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def _current_candle(market: Market, seconds: int, now: int) -> Candle | None:
