@@ -131,6 +131,8 @@ async def _serve_floor(markets: int) -> None:
     codes = [spec.market_code for spec in _market_specs(markets)]
     subscribers: dict[web.WebSocketResponse, list[str]] = {}
     canned: dict[str, str] = {}
+    lateness: list[float] = []
+    missed = [0]
 
     async def handle(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(compress=False)
@@ -148,15 +150,22 @@ async def _serve_floor(markets: int) -> None:
         return ws
 
     async def push() -> None:
+        # The simulator's grid: a round that overruns the next slot skips the slots gone.
         loop = asyncio.get_running_loop()
-        slot = loop.time()
+        slot = loop.time() + DEPTH_INTERVAL
         while True:
-            slot += DEPTH_INTERVAL
             await asyncio.sleep(max(0.0, slot - loop.time()))
+            lateness.append(loop.time() - slot)
             now = str(int(time.time() * 1000))
             for ws, codes_ in list(subscribers.items()):
                 for code in codes_:
                     await ws.send_str(canned[code].replace("TIMESTAMP", now))
+            slot += DEPTH_INTERVAL
+            behind = loop.time() - slot
+            if behind > 0:
+                skipped = int(behind // DEPTH_INTERVAL) + 1
+                slot += skipped * DEPTH_INTERVAL
+                missed[0] += skipped
 
     for code in codes:
         levels = ",".join(f"[{100 + i * 0.05:.2f},100,0,0]" for i in range(1, 6))
@@ -181,9 +190,16 @@ async def _serve_floor(markets: int) -> None:
         "markets": codes,
         "accounts": [],
     }
+
+    def reset() -> None:
+        lateness.clear()
+        missed[0] = 0
+
     try:
         await _control_loop(
-            hello, lambda: {"cpu": time.process_time(), "lateness": [], "missed": 0}, lambda: None
+            hello,
+            lambda: {"cpu": time.process_time(), "lateness": lateness, "missed": missed[0]},
+            reset,
         )
     finally:
         pusher.cancel()
