@@ -117,14 +117,18 @@ def position_item(
     return item
 
 
-def liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
+def liquidation_price(
+    engine: Engine, account: Account, position: Position, equity: Decimal | None = None
+) -> Decimal:
     """Where the account's equity would fall to the position's maintenance margin (half its
-    initial margin), other prices unchanged; 0 when that is not a positive price."""
+    initial margin), other prices unchanged; 0 when that is not a positive price.
+    ``equity``: the account's collateral value, when the caller already has it."""
     market = position.market
     quantity = position.quantity
     if market.type != MarketType.FUTURE or not quantity:
         return ZERO
-    equity = engine.risk.collateral_value(account)
+    if equity is None:
+        equity = engine.risk.collateral_value(account)
     maintenance = market.spec.margin_rate / 2
     mark = market.mark_price
     size = abs(quantity)

@@ -178,7 +178,10 @@ class Channels:
                 connection.send(self._position_payload(account, now, [position]), "position")
 
     def _position_payload(self, account: Account, now: int, positions: list[Position]) -> bytes:
-        liquidation = {p.market.code: liquidation_price(self.engine, account, p) for p in positions}
+        equity = self.engine.risk.collateral_value(account)  # once, not once per position
+        liquidation = {
+            p.market.code: liquidation_price(self.engine, account, p, equity) for p in positions
+        }
         return _encoder.encode(wire.position_push(account, now, positions, liquidation))
 
     # -- periodic pushes --------------------------------------------------------------------
