@@ -108,12 +108,13 @@ class WebSocketGateway:
 
     def install(self, app: web.Application) -> None:
         app.router.add_get(WEBSOCKET_PATH, self.handle)
-        app.on_startup.append(self._start)
         app.on_shutdown.append(self._shutdown)
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def _start(self, app: web.Application) -> None:
+    def _start_rounds(self) -> None:
+        """The push rounds run only while a connection is open: a simulator nobody streams
+        from keeps its event loop to REST."""
         settings = self.settings
         channels = self.channels
         rounds = (
@@ -138,7 +139,7 @@ class WebSocketGateway:
             for connection in list(self.connections)
             if not connection.ws.closed
         ]
-        await asyncio.gather(*closing, return_exceptions=True)
+        await asyncio.gather(*closing, *self._closing, return_exceptions=True)
 
     async def _every(self, interval: float, push: Callable[[int], None], timed: bool) -> None:
         """Run ``push`` every ``interval`` seconds on a fixed grid; a round that overruns the
@@ -235,6 +236,7 @@ class WebSocketGateway:
     def _opened(self, connection: Connection) -> None:
         if not self.connections:
             self.engine.add_listener(self.channels.on_event)
+            self._start_rounds()
         self.connections[connection] = None
         self.stats.websocket["connections"] += 1
         asyncio.get_running_loop().call_later(
@@ -247,6 +249,11 @@ class WebSocketGateway:
         self.channels.forget(connection)
         if not self.connections:
             self.engine.remove_listener(self.channels.on_event)
+            for task in self._tasks:
+                task.cancel()
+                self._closing.add(task)  # awaited at shutdown if still running
+                task.add_done_callback(self._closing.discard)
+            self._tasks = []
 
     def _check_idle(self, connection: Connection) -> None:
         if connection.closed or connection not in self.connections:
