@@ -169,7 +169,8 @@ The WebSocket API (``sim.ws_url`` = ``ws://HOST:PORT/v2/websocket``)
   ``orderId`` or ``orderID``, may change side, price, quantity. placeorder and modifyorder
   items count against 50 per second per account (20007 beyond).
 - Limits (``WebSocketSettings``): 200 handshakes per minute per IP (HTTP 429), 50 requests/s
-  per logged-in connection, 1/s before login (20007), 50 orders/s per account. A connection
+  per logged-in connection, 1/s before login (20007), 50 orders/s per account; none of them
+  with ``rate_limits=None`` unless ``websocket=`` says otherwise. A connection
   with no subscription that sends nothing for ``idle_timeout`` (60 s) is closed (code 1000).
   A client that stops reading is cut off once ``max_send_buffer`` bytes wait for it.
   ``sim.stats.websocket`` counts connections, refusals, messages, rate limiting and idle

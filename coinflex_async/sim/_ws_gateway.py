@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +77,16 @@ class WebSocketSettings:
     unauthenticated_messages_per_second: int | None = 1
     connections_per_minute: int | None = 200
     max_send_buffer: int = 16 * 1024 * 1024
+
+    def without_limits(self) -> WebSocketSettings:
+        """The same cadences with no connection, message or order limit."""
+        return replace(
+            self,
+            orders_per_second=None,
+            messages_per_second=None,
+            unauthenticated_messages_per_second=None,
+            connections_per_minute=None,
+        )
 
 
 class WebSocketGateway:

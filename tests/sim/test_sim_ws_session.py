@@ -183,7 +183,7 @@ async def test_idle_connection_without_subscription_is_closed(
 async def test_unauthenticated_message_limit_is_one_per_second(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with Simulator(rate_limits=None) as sim:  # the docs' limits
+    async with Simulator() as sim:  # the docs' limits
         client = await WsClient.connect(session, sim)
         first = await client.request({"op": "subscribe", "args": ["trade:BTC-USD"]})
         second = await client.request({"op": "subscribe", "args": ["trade:ETH-USD"]})
@@ -255,3 +255,14 @@ async def test_a_client_that_stops_reading_is_cut_off(session: aiohttp.ClientSes
         assert sim.stats.websocket["closed_slow"] == 1
         assert not sim.gateway.connections
         await ws.close()
+
+
+async def test_no_rest_rate_limits_means_no_websocket_limits(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with Simulator(rate_limits=None) as sim:
+        client = await WsClient.connect(session, sim)
+        for channel in ("trade:BTC-USD", "trade:ETH-USD", "ticker:BTC-USD"):
+            reply = await client.request({"op": "subscribe", "args": [channel]})
+            assert reply["success"] is True, reply
+        await client.close()
