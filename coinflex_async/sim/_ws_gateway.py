@@ -237,8 +237,8 @@ class WebSocketGateway:
                     await ws.pong(message.data)
                 elif message.type == WSMsgType.BINARY:
                     self._on_text(connection, "")  # not a text frame: not JSON (20009)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+        except ConnectionError:
+            pass  # the client went away mid-write: nothing to answer
         finally:
             self._closed(connection)
         return ws
