@@ -9,7 +9,7 @@ changed since the last round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,7 @@ _encoder = msgspec.json.Encoder()
 _number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 Subscribers = dict[Connection, None]  # an insertion-ordered set
+Json = dict[str, Any]
 
 
 def _kind(name: str) -> str:
@@ -156,7 +157,7 @@ class Channels:
                     frame = text_frame(_encoder.encode(wire.order_push(event)))
                 connection.send_frames([frame], ("order",))
 
-    def push_order_notice(self, account: Account, market_code: str, notice: Any) -> None:
+    def push_order_notice(self, account: Account, market_code: str, notice: Json) -> None:
         """An order command's failure notice (CANCEL / AMEND) to the account's order channel."""
         online = self.accounts.get(account.account_id)
         if not online:
@@ -246,22 +247,22 @@ class Channels:
         return _encoder.encode(wire.balance_push(account, now, balances))
 
     def push_tickers(self, now: int) -> None:
-        items: dict[str, Any] = {}
+        items: dict[str, Json] = {}
 
-        def item(market: Market) -> Any:
+        def item(market: Market) -> Json:
             found = items.get(market.code)
             if found is None:
                 found = items[market.code] = wire.ticker_item(market, now)
             return found
 
-        def render(key: str) -> Any:
+        def render(key: str) -> Json:
             markets = self.engine.markets.values() if key == "all" else [self.engine.markets[key]]
             return {"table": "ticker", "data": [item(market) for market in markets]}
 
         self._push_group("ticker", render)
 
     def push_candles(self, now: int) -> None:
-        def render_channel(name: str, key: str) -> Any:
+        def render_channel(name: str, key: str) -> Json:
             seconds = _CANDLE_CHANNELS[name]
             market = self.engine.markets[key]
             return wire.candle_push(seconds, market, _current_candle(market, seconds, now), now)
@@ -275,20 +276,21 @@ class Channels:
             )
 
     def push_markets(self, now: int) -> None:
-        def render(key: str) -> Any:
+        def render(key: str) -> Json:
             markets = self.engine.markets.values() if key == "all" else [self.engine.markets[key]]
             return wire.market_push([wire.market_item(market) for market in markets])
 
         self._push_group("market", render)
 
-    def _push_group(self, kind: str, render: Any) -> None:
+    def _push_group(self, kind: str, render: Callable[[str], Json]) -> None:
+        """One message per channel of ``kind``, rendered from its key (a market or all)."""
         group = self.public[kind]
         if group:
             messages = {channel: render(channel.partition(":")[2]) for channel in group}
             self._push_rendered(group, messages, kind)
 
     def _push_rendered(
-        self, group: dict[str, Subscribers], messages: dict[str, Any], name: str
+        self, group: dict[str, Subscribers], messages: dict[str, Json], name: str
     ) -> None:
         rounds: dict[Connection, list[bytes]] = {}
         for channel, subscribers in group.items():
