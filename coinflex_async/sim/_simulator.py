@@ -103,7 +103,7 @@ class SimAccount:
 
 
 class Simulator:
-    """A local CoinFLEX v2 REST exchange on ``host:port`` (port 0: a free one).
+    """A local CoinFLEX v2 exchange, REST and WebSocket, on ``host:port`` (port 0: a free one).
 
     >>> async with Simulator() as sim:                            # doctest: +SKIP
     ...     alice = sim.create_account(balances={"USD": "100000"})
