@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from coinflex_async.sim import Simulator, WebSocketSettings
+from coinflex_async.sim import MarketSpec, MarketType, Simulator, WebSocketSettings
 
 from ._helpers import Trader, order_item
 from ._ws import WsClient, assert_docs_shape
@@ -185,3 +185,28 @@ async def test_rest_orders_show_on_public_channels(
         lambda m: m.get("table") == "depth" and m["data"][0]["asks"][:1] == [[5.02, 6, 0, 0]]
     )
     assert depth["data"][0]["bids"] == []
+
+
+async def test_messages_over_64_kib_arrive_whole(session: aiohttp.ClientSession) -> None:
+    # 300 markets: one market:all message of ~150 kB (the 8-byte length form of a frame).
+    specs = [
+        MarketSpec(
+            f"C{index:03d}-USD-SWAP-LIN",
+            MarketType.FUTURE,
+            f"C{index:03d}",
+            "USD",
+            Decimal("0.01"),
+            Decimal("0.1"),
+            Decimal(100),
+        )
+        for index in range(300)
+    ]
+    async with Simulator(rate_limits=None, markets=specs, websocket=FAST) as sim:
+        client = await WsClient.connect(session, sim)
+        await client.subscribe("market:all", "market:C007-USD-SWAP-LIN")
+        frame = await client.next(lambda m: m.get("table") == "market" and len(m["data"]) > 1)
+        assert len(json.dumps(frame)) > 65536
+        assert [item["marketCode"] for item in frame["data"]] == [s.market_code for s in specs]
+        single = await client.next(lambda m: m.get("table") == "market" and len(m["data"]) == 1)
+        assert single["data"][0]["marketCode"] == "C007-USD-SWAP-LIN"
+        await client.close()
