@@ -101,6 +101,7 @@ async def _serve(args: argparse.Namespace) -> None:
         raise _StartupError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
     try:
         print(f"CoinFLEX simulator listening on {simulator.url}", flush=True)
+        print(f"websocket:  {simulator.ws_url}", flush=True)
         print(f"account id: {account.account_id}", flush=True)
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)

@@ -56,6 +56,8 @@ class BookSide:
         # A dict keeps insertion order: the first order of a level is the oldest.
         self._levels: dict[Decimal, dict[str, Order]] = {}
         self._sizes: dict[Decimal, Decimal] = {}
+        # Bumped on every change, so a depth snapshot can be reused while the side is unchanged.
+        self.version = 0
 
     def __bool__(self) -> bool:
         return bool(self._prices)
@@ -84,10 +86,12 @@ class BookSide:
             bisect.insort(self._prices, price)
         level[order.order_id] = order
         self._sizes[price] += order.remaining
+        self.version += 1
 
     def reduce(self, order: Order, quantity: Decimal) -> None:
         assert order.price is not None
         self._sizes[order.price] -= quantity
+        self.version += 1
 
     def remove(self, order: Order) -> None:
         price = order.price
@@ -95,6 +99,7 @@ class BookSide:
         level = self._levels[price]
         del level[order.order_id]
         self._sizes[price] -= order.remaining
+        self.version += 1
         if not level:
             del self._levels[price]
             del self._sizes[price]

@@ -19,6 +19,14 @@ from ._book import BookSide, Market
 from ._book import crosses as _crosses
 from ._clock import Clock
 from ._errors import SimError
+from ._events import (
+    CancelAllEvent,
+    EngineEvent,
+    Listener,
+    OrderEvent,
+    PositionEvent,
+    TradeEvent,
+)
 from ._markets import AssetSpec, MarketSpec, MarketType
 from ._numbers import ZERO
 from ._requests import CancelRequest, ModifyRequest, NewOrderRequest
@@ -59,6 +67,8 @@ class Engine:
         self._last_client_order_id = 0
         self._stop_markets: set[Market] = set()
         self.risk = Risk(self.markets, fees)
+        # Who hears about each change (the WebSocket gateway); events are built only if any.
+        self._listeners: list[Listener] = []
 
     # -- time and ids -----------------------------------------------------------------------
 
@@ -104,11 +114,26 @@ class Engine:
             raise SimError("200050", f"Market {code} is not active or does not exist", 404)
         return market
 
+    # -- listeners --------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
+
     # -- orders: place ----------------------------------------------------------------------
 
     def place_order(self, account: Account, request: NewOrderRequest) -> Order:
         """Validate, accept (hold balance or margin), match, and rest what is left."""
         order = self._accept(account, request)
+        if self._listeners:
+            self._emit(OrderEvent("OrderOpened", order, order.created))
         self._work(order)
         self._run_stop_triggers()
         return order
@@ -211,6 +236,11 @@ class Engine:
         best = opposite.best_price()
         crosses = best is not None and _crosses(order.is_buy, order.price, best)
         now = self.now_ms()
+        if order.time_in_force == "MAKER_ONLY_REPRICE" and crosses:
+            # WebSocket only: rest one tick inside the opposite best instead of taking.
+            assert best is not None
+            order.price = best - market.tick_size if order.is_buy else best + market.tick_size
+            crosses = False
         if order.time_in_force == "MAKER_ONLY" and crosses:
             self._close(order, OrderState.CANCELED_BY_MAKER_ONLY, now)
             return
@@ -250,6 +280,8 @@ class Engine:
             self._fill(maker, quantity, best, "MAKER", match_id, now)
             self._fill(taker, quantity, best, "TAKER", match_id, now)
             market.record_trade(quantity, best, taker.side, match_id, now)
+            if self._listeners:
+                self._emit(TradeEvent(market, market.trades[-1]))
             self._stop_markets.add(market)
             if not maker.remaining:
                 self._close(maker, OrderState.FILLED, now)
@@ -280,6 +312,8 @@ class Engine:
         fill = Fill(match_id, order, quantity, price, now, match_type, fee, fee_asset)
         order.fills.append(fill)
         account.trades.setdefault(market.code, []).append(fill)
+        if self._listeners:
+            self._emit(OrderEvent("OrderMatched", order, now, fill))
         if market.is_spot:
             if order.is_buy:
                 account.credit(market.base, quantity, now)
@@ -319,6 +353,8 @@ class Engine:
         position.quantity = new
         position.last_updated = now
         market.open_interest += max(new, ZERO) - max(old, ZERO)
+        if self._listeners:
+            self._emit(PositionEvent(account, position))
 
     def _close(self, order: Order, status: str, now: int) -> None:
         market = order.market
@@ -334,6 +370,8 @@ class Engine:
         order.closed_at = now
         order.last_modified = now
         order.account.open_orders.pop(order.order_id, None)
+        if self._listeners and status != OrderState.FILLED:
+            self._emit(OrderEvent("OrderClosed", order, now))
 
     # -- stops ------------------------------------------------------------------------------
 
@@ -366,6 +404,8 @@ class Engine:
                 order.is_triggered = True
                 order.price = order.limit_price
                 order.last_modified = self.now_ms()
+                if self._listeners:
+                    self._emit(OrderEvent("OrderOpened", order, order.last_modified))
                 self._work(order)
 
     def set_mark_price(self, code: str, price: Decimal) -> None:
@@ -412,19 +452,30 @@ class Engine:
         ]
         for order in targets:
             self._close(order, OrderState.CANCELED_BY_USER, now)
+        if self._listeners:
+            self._emit(CancelAllEvent(account, market_code, now))
         return len(targets)
 
-    def modify_order(self, account: Account, request: ModifyRequest) -> Order:
-        """Cancel-replace: the modified order gets a new orderId (as the docs' example shows)
-        and loses its time priority; if the new order is refused the old one stays."""
+    def modify_order(
+        self, account: Account, request: ModifyRequest, *, amend: bool = False
+    ) -> Order:
+        """Cancel-replace: the modified order gets a new orderId (as the REST docs' example
+        shows) and loses its time priority; if the new order is refused the old one stays.
+
+        ``amend`` (the WebSocket modifyorder): the side may change too, and an order whose
+        quantity only shrinks keeps its orderId and place in the queue (OrderModified)."""
         old = self.find_open_order(account, request.market_code, request.order_id, None)
-        if request.side is not None and request.side != old.side:
+        if request.side is not None and request.side != old.side and not amend:
             raise SimError("20001", "Invalid parameter: the side of an order cannot be modified")
+        if amend and self._only_shrinks(old, request):
+            assert request.quantity is not None
+            self._shrink(old, request.quantity)
+            return old
         is_stop = old.order_type == "STOP" and not old.is_triggered
         replacement = NewOrderRequest(
             client_order_id=request.client_order_id or old.client_order_id or "0",
             market_code=old.market.code,
-            side=old.side,
+            side=request.side if amend and request.side is not None else old.side,
             quantity=request.quantity if request.quantity is not None else old.remaining,
             order_type=old.order_type if is_stop or old.order_type != "STOP" else "LIMIT",
             time_in_force=old.time_in_force,
@@ -452,9 +503,43 @@ class Engine:
             self.risk.restore(old, saved_reserved, saved_margin, now)
             raise
         self._close(old, OrderState.CANCELED_BY_MODIFY, now)
+        if self._listeners:
+            self._emit(OrderEvent("OrderOpened", new, now))
         self._work(new)
         self._run_stop_triggers()
         return new
+
+    @staticmethod
+    def _only_shrinks(order: Order, request: ModifyRequest) -> bool:
+        """Whether a modify only lowers the quantity of an order resting in the book."""
+        in_book = order.order_type != "STOP" or order.is_triggered
+        return (
+            in_book
+            and request.quantity is not None
+            and 0 < request.quantity < order.remaining
+            and (request.side is None or request.side == order.side)
+            and (request.price is None or request.price == order.price)
+            and request.stop_price is None
+            and request.limit_price is None
+        )
+
+    def _shrink(self, order: Order, remaining: Decimal) -> None:
+        """Lower a resting order's open quantity in place: same orderId, same queue spot."""
+        market = order.market
+        if _on_grid(remaining, market.qty_increment) is None:
+            raise SimError(
+                "20001",
+                f"Invalid parameter: quantity {remaining} is not a positive multiple of "
+                f"qtyIncrement {market.qty_increment}",
+            )
+        now = self.now_ms()
+        cut = order.remaining - remaining
+        market.side_for(order.is_buy).reduce(order, cut)
+        self.risk.release(order, cut, now)
+        order.quantity -= cut
+        order.last_modified = now
+        if self._listeners:
+            self._emit(OrderEvent("OrderModified", order, now))
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from ._errors import SimError
 from ._faults import Fault, FaultPlan
 from ._ledger import Ledger
 from ._limits import RateLimiter, SimStats
+from ._ws_gateway import WEBSOCKET_PATH
 
 __all__ = ["Call", "Endpoint", "Handlers", "RequestPipeline", "json_response", "newest"]
 
@@ -132,6 +133,8 @@ class RequestPipeline:
     async def middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if request.path == WEBSOCKET_PATH:
+            return await handler(request)  # the gateway keeps its own limits and faults
         stats = self.stats
         stats.requests += 1
         method, path = request.method, request.path

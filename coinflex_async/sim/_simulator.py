@@ -22,6 +22,7 @@ from ._limits import RateLimiter, RateLimits, SimStats
 from ._markets import DEFAULT_ASSETS, DEFAULT_MARKETS, FLEX_ASSETS, MarketSpec, MarketType
 from ._numbers import ZERO, to_decimal
 from ._requests import NewOrderRequest
+from ._ws_gateway import WEBSOCKET_PATH, WebSocketGateway, WebSocketSettings
 
 __all__ = ["DEFAULT_RATE_LIMITS", "SimAccount", "Simulator"]
 
@@ -110,7 +111,7 @@ class SimAccount:
 
 
 class Simulator:
-    """A local CoinFLEX v2 REST exchange on ``host:port`` (port 0: a free one).
+    """A local CoinFLEX v2 exchange, REST and WebSocket, on ``host:port`` (port 0: a free one).
 
     >>> async with Simulator() as sim:                            # doctest: +SKIP
     ...     alice = sim.create_account(balances={"USD": "100000"})
@@ -118,9 +119,12 @@ class Simulator:
 
     ``rate_limits=None`` turns rate limiting off; ``clock`` replaces ``time.time`` (see
     ``ManualClock``); ``seed`` seeds the RNG of probabilistic faults;
-    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock;
-    ``ssl_context`` (a server context with a certificate loaded) serves HTTPS instead of HTTP,
-    for clients that only speak HTTPS or sign their base URL less ``https://`` (ccxt).
+    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock
+    (REST, and the WebSocket login); ``websocket`` sets the WebSocket API's cadences, keep-alive
+    and limits (``WebSocketSettings``; by default the docs' limits, none if ``rate_limits`` is
+    None); ``ssl_context`` (a server context with a certificate loaded) serves HTTPS and WSS
+    instead of HTTP and WS, for clients that only speak HTTPS or sign their base URL less
+    ``https://`` (ccxt).
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class Simulator:
         timestamp_tolerance: float = 30.0,
         shutdown_timeout: float = 1.0,
         ssl_context: ssl.SSLContext | None = None,
+        websocket: WebSocketSettings | None = None,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -160,6 +165,14 @@ class Simulator:
         self.rate_limits = rate_limits
         self._authenticator = Authenticator(self._find_account, self.clock, timestamp_tolerance)
         self._limiter = RateLimiter(rate_limits, self.stats)
+        self.gateway = WebSocketGateway(
+            engine=self.engine,
+            faults=self.faults,
+            stats=self.stats,
+            settings=_websocket_settings(websocket, rate_limits),
+            clock=self.clock,
+            timestamp_tolerance=timestamp_tolerance,
+        )
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._client_ids = itertools.count(1)
@@ -168,7 +181,7 @@ class Simulator:
 
     def make_app(self) -> web.Application:
         """The aiohttp application, for serving it some other way (e.g. ``aiohttp_server``)."""
-        return ExchangeApp(
+        application = ExchangeApp(
             engine=self.engine,
             ledger=self.ledger,
             authenticator=self._authenticator,
@@ -176,6 +189,9 @@ class Simulator:
             faults=self.faults,
             stats=self.stats,
         ).application
+        # The gateway's push rounds start and stop with the application.
+        self.gateway.install(application)
+        return application
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -224,6 +240,13 @@ class Simulator:
         client."""
         scheme = "http" if self.ssl_context is None else "https"
         return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://HOST:PORT/v2/websocket`` (``wss://`` with ``ssl_context``), the WebSocket API
+        on the same port."""
+        scheme = "ws" if self.ssl_context is None else "wss"
+        return f"{scheme}://{self.host}:{self.port}{WEBSOCKET_PATH}"
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -316,6 +339,16 @@ class Simulator:
     def run_delivery_auction(self) -> int:
         """Settle every pending delivery now; returns how many were settled or cancelled."""
         return len(self.ledger.run_delivery_auction())
+
+
+def _websocket_settings(
+    websocket: WebSocketSettings | None, rate_limits: RateLimits | None
+) -> WebSocketSettings:
+    """Given settings as they are; else the docs' defaults, without limits when REST has
+    none (``rate_limits=None`` turns rate limiting off everywhere)."""
+    if websocket is not None:
+        return websocket
+    return WebSocketSettings() if rate_limits is not None else WebSocketSettings().without_limits()
 
 
 def _new_key() -> str:
