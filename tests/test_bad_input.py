@@ -196,7 +196,7 @@ CASES: list[Case] = [
     *history_cases("private", "orders", (), 100),
     ("private", "orders", (), {}, "order_id", id_breakers),
     ("private", "funding_payments", (), {}, "market_code", path_breakers),
-    *history_cases("private", "funding_payments", (MARKET,), 50),
+    *history_cases("private", "funding_payments", (MARKET,), 500),
     ("private", "cancel_all_orders", (), {}, "market_code", id_breakers),
     ("private", "cancel_delivery", (), {}, "delivery_order_id", id_breakers),
     ("private", "deliver_auction", (), {}, "instrument_id", path_breakers),

@@ -1193,7 +1193,7 @@ BAD_CALLS: list[tuple[str, Callable[[Private], Any]]] = [
     ("orders-limit-101", lambda p: p.orders(limit=101)),
     ("orders-order-id-not-numeric", lambda p: p.orders(order_id="abc")),
     ("orders-client-order-id-not-numeric", lambda p: p.orders(client_order_id="12a")),
-    ("funding-payments-limit-51", lambda p: p.funding_payments("BTC-USD-SWAP-LIN", limit=51)),
+    ("funding-payments-limit-501", lambda p: p.funding_payments("BTC-USD-SWAP-LIN", limit=501)),
     ("mint-history-not-flex", lambda p: p.mint_history("USD")),
     ("redeem-history-8-days", lambda p: p.redeem_history("flexUSD", **EIGHT_DAYS)),
     ("borrow-history-limit", lambda p: p.borrow_history("BTC", limit=101)),

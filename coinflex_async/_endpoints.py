@@ -1,0 +1,493 @@
+"""Every query endpoint of the client, declared once.
+
+A declaration says what the exchange expects and answers: verb and path (a :class:`Route`),
+the parameters (path segments in order, then query keys, each with its check), the response
+decoder and how the payload is taken out of it, and for history endpoints the largest
+``limit`` and the item fields the whole-history walk pages by. From it come the resource
+methods' plumbing (:func:`call`), their ``iter_*`` twins (:func:`iterate`), the ``coinflex``
+command line's ``history`` kinds and the tests' tables. The methods themselves stay written
+out in ``resources/`` so their signatures and docstrings read well in an IDE and in ``help()``.
+
+Adding a GET endpoint: its model in ``models/``, a declaration here, a one-line method (and an
+``iter_`` twin for a history endpoint) in its resource; the tests pick it up from
+:data:`ENDPOINTS` and ask for a docs example in ``tests/models/docs_examples.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from msgspec.json import Decoder
+
+from ._errors import ValidationError
+from ._history import Walk, walk
+from ._ratelimit import REST
+from ._transport import Route, Transport
+from ._validation import (
+    check_choice,
+    check_int,
+    check_numeric_id,
+    check_path_arg,
+    check_time,
+    choices,
+    history_query,
+    ms_to_datetime_text,
+    query_string,
+)
+from .models import (
+    AccountInfo,
+    Asset,
+    Balance,
+    Borrow,
+    BorrowingSummary,
+    Candle,
+    DeliverAuction,
+    DeliveryFunding,
+    DeliveryOrder,
+    FundingPayment,
+    FundingRate,
+    Market,
+    MintRecord,
+    OpenOrder,
+    OrderBook,
+    OrderStatus,
+    Ping,
+    Position,
+    PublicTrade,
+    RedeemRecord,
+    Repay,
+    Ticker,
+    Trade,
+)
+from .models._base import Envelope, decoder_for, envelope_list_decoder
+
+__all__ = [
+    "ENDPOINTS",
+    "FLEX_PROTOCOLS",
+    "TIMEFRAMES",
+    "Endpoint",
+    "History",
+    "Param",
+    "call",
+    "iterate",
+]
+
+R = TypeVar("R")
+
+# The candle timeframes the docs list.
+TIMEFRAMES = ("60s", "300s", "900s", "1800s", "3600s", "7200s", "14400s", "86400s")
+FLEX_PROTOCOLS = ("flexUSD", "flexBTC", "flexETH", "flexFLEX")
+FLEX_ASSETS = FLEX_PROTOCOLS
+_TIMEFRAMES = choices(TIMEFRAMES)
+_FLEX_PROTOCOLS = choices(FLEX_PROTOCOLS)
+_FLEX_ASSETS = choices(FLEX_ASSETS)
+
+
+# -- parameters --------------------------------------------------------------------------------
+
+Check = Callable[[str, object], str]  # (parameter name, value) -> the text sent, or raise
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter: ``wire`` is its query key, or ``None`` for the next path segment."""
+
+    name: str
+    wire: str | None
+    check: Check
+    required: bool = False  # path segments are always required
+
+
+def _text(check: Callable[[str, object], object]) -> Check:
+    return lambda name, value: str(check(name, value))
+
+
+def _protocol(name: str, value: object) -> str:
+    return check_choice(name, value, _FLEX_PROTOCOLS)
+
+
+def _flex_asset(name: str, value: object) -> str:
+    return check_choice(name, value, _FLEX_ASSETS)
+
+
+def _timeframe(name: str, value: object) -> str:
+    return check_choice(name, value, _TIMEFRAMES)
+
+
+def _column(name: str, value: object) -> str:
+    return str(check_int(name, value, low=1, high=1000))
+
+
+def _datetime_text(name: str, value: object) -> str:
+    return ms_to_datetime_text(check_time(name, value))
+
+
+def _path(name: str, check: Check = check_path_arg) -> Param:
+    return Param(name, None, check, required=True)
+
+
+MARKET_CODE = _path("market_code")
+INSTRUMENT_ID = _path("instrument_id")
+FLEX_PROTOCOL = _path("flex_protocol", _protocol)
+
+
+# -- how a payload is taken out of its response -----------------------------------------------
+
+
+def data(body: Envelope[Any]) -> Any:
+    """``{"data": ...}`` -> its ``data``."""
+    return body.data
+
+
+def data_or_empty(body: Envelope[Any]) -> Any:
+    """``{"data": null}`` (no positions) -> ``[]``."""
+    return body.data or []
+
+
+def whole(body: Any) -> Any:
+    """The answer is the payload (no envelope)."""
+    return body
+
+
+def success(body: Ping) -> bool:
+    return body.success
+
+
+# -- the declaration ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A history endpoint: the largest ``limit`` it takes, and the fields of one item that the
+    whole-history walk reads: ``time`` is the time the exchange filters by (``None`` when the
+    items do not show it), ``id`` orders items sharing a millisecond (``None``: there is none,
+    the exchange's order is kept)."""
+
+    max_limit: int
+    time: str | None
+    id: str | None
+    cli: str | None = None  # the ``coinflex history KIND`` that walks it
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(Generic[R]):
+    """One endpoint: ``name`` is ``group.method``; ``item`` the model of one item (or of the
+    answer), ``unwrap`` turns the decoded body into what the method returns."""
+
+    name: str
+    route: Route
+    item: type
+    decoder: Decoder[Any]
+    unwrap: Callable[[Any], R] = data
+    params: tuple[Param, ...] = ()
+    history: History | None = None
+
+    @property
+    def group(self) -> str:
+        return self.name.partition(".")[0]
+
+    @property
+    def method(self) -> str:
+        return self.name.partition(".")[2]
+
+    def param_names(self) -> tuple[str, ...]:
+        extra = ("limit", "start_time", "end_time") if self.history else ()
+        return tuple(p.name for p in self.params) + extra
+
+
+def _list(
+    name: str,
+    route: Route,
+    item: type,
+    *params: Param,
+    history: History | None = None,
+) -> Endpoint[Any]:
+    return Endpoint(
+        name, route, item, envelope_list_decoder(item), data, params=params, history=history
+    )
+
+
+def _get(path: str) -> Route:
+    return Route("GET", path)
+
+
+def _signed(path: str) -> Route:
+    return Route("GET", path, signed=True, buckets=(REST,))
+
+
+# The docs say both "max 100" and "max 500" for the flex-protocol limits; 500 is the later one.
+_FLEX_MAX = 500
+
+# -- client.public
+PING: Endpoint[bool] = Endpoint("public.ping", _get("/v2/ping"), Ping, decoder_for(Ping), success)
+MARKETS = _list("public.markets", _get("/v2/all/markets"), Market)
+ASSETS = _list("public.assets", _get("/v2/all/assets"), Asset)
+PUBLIC_TRADES = _list(
+    "public.trades",
+    _get("/v2/publictrades/{}"),
+    PublicTrade,
+    MARKET_CODE,
+    history=History(300, "match_timestamp", "match_id", cli="public-trades"),
+)
+TICKER = _list("public.ticker", _get("/v2/ticker"), Ticker)
+# The docs show a bare list here, no envelope; ``limit`` is sent as ``column`` and
+# ``start_time`` in the docs' ``YYYY-MM-DD hh:mm:ss`` UTC form, the only endpoint that does.
+DELIVERY_FUNDING: Endpoint[list[DeliveryFunding]] = Endpoint(
+    "public.delivery_funding",
+    _get("/v2/delivery/public/funding"),
+    DeliveryFunding,
+    decoder_for(list[DeliveryFunding]),
+    whole,
+    params=(
+        Param("instrument_id", "instrumentId", check_path_arg),
+        Param("limit", "column", _column),
+        Param("start_time", "startTime", _datetime_text),
+    ),
+)
+CANDLES = _list(
+    "public.candles",
+    _get("/v2/candles/{}"),
+    Candle,
+    MARKET_CODE,
+    Param("timeframe", "timeframe", _timeframe, required=True),
+    history=History(5000, "timestamp", None, cli="candles"),
+)
+# The docs give no maximum: the largest the other history endpoints take.
+FUNDING_RATES = _list(
+    "public.funding_rates",
+    _get("/v2/funding-rates/{}"),
+    FundingRate,
+    MARKET_CODE,
+    history=History(500, "timestamp", None, cli="funding-rates"),
+)
+DEPTH = _list(
+    "public.depth",
+    _get("/v2/depth/{}/{}"),
+    OrderBook,
+    MARKET_CODE,
+    _path("level", _text(lambda name, v: check_int(name, v, low=1, high=100))),
+)
+
+# -- client.private (the GETs; orders, mint, redeem, borrow, repay are in resources/private.py)
+ACCOUNT_INFO = _list("private.account_info", _signed("/v2/accountinfo"), AccountInfo)
+BALANCES = _list("private.balances", _signed("/v2/balances"), Balance)
+BALANCE = _list("private.balance", _signed("/v2/balances/{}"), Balance, INSTRUMENT_ID)
+# A position call may answer ``"data": null`` when there is none.
+_positions: Decoder[Any] = decoder_for(Envelope[list[Position] | None])
+POSITIONS: Endpoint[list[Position]] = Endpoint(
+    "private.positions", _signed("/v2/positions"), Position, _positions, data_or_empty
+)
+POSITION: Endpoint[list[Position]] = Endpoint(
+    "private.position",
+    _signed("/v2/positions/{}"),
+    Position,
+    _positions,
+    data_or_empty,
+    params=(INSTRUMENT_ID,),
+)
+PRIVATE_TRADES = _list(
+    "private.trades",
+    _signed("/v2/trades/{}"),
+    Trade,
+    MARKET_CODE,
+    history=History(1000, "match_timestamp", "match_id", cli="trades"),
+)
+OPEN_ORDERS = _list("private.open_orders", _signed("/v2/orders"), OpenOrder)
+# Filtered and sorted by creation time, which the items do not carry: the walk halves ranges.
+ORDERS = _list(
+    "private.orders",
+    _signed("/v2.1/orders"),
+    OrderStatus,
+    Param("market_code", "marketCode", check_path_arg),
+    Param("order_id", "orderId", check_numeric_id),
+    Param("client_order_id", "clientOrderId", check_numeric_id),
+    history=History(100, None, "order_id", cli="orders"),
+)
+# The changelog (2021-10-26) raised this limit's maximum from 50 to 500.
+FUNDING_PAYMENTS = _list(
+    "private.funding_payments",
+    _signed("/v2/funding-payments"),
+    FundingPayment,
+    Param("market_code", "marketCode", check_path_arg, required=True),
+    history=History(500, "timestamp", None, cli="funding-payments"),
+)
+DELIVERY_ORDERS = _list("private.delivery_orders", _signed("/v2.1/delivery/orders"), DeliveryOrder)
+DELIVER_AUCTION = _list(
+    "private.deliver_auction", _signed("/v2.1/deliver-auction/{}"), DeliverAuction, INSTRUMENT_ID
+)
+MINT_HISTORY = _list(
+    "private.mint_history",
+    _signed("/v2/mint/{}"),
+    MintRecord,
+    _path("asset", _flex_asset),
+    history=History(100, "minted_at", None, cli="mint"),
+)
+REDEEM_HISTORY = _list(
+    "private.redeem_history",
+    _signed("/v2/redeem/{}"),
+    RedeemRecord,
+    _path("asset", _flex_asset),
+    history=History(100, "requested_at", None, cli="redeem"),
+)
+BORROW_HISTORY = _list(
+    "private.borrow_history",
+    _signed("/v2/borrow/{}"),
+    Borrow,
+    _path("asset"),
+    history=History(100, "borrowed_at", None, cli="borrow"),
+)
+REPAY_HISTORY = _list(
+    "private.repay_history",
+    _signed("/v2/repay/{}"),
+    Repay,
+    _path("asset"),
+    history=History(100, "repaid_at", None, cli="repay"),
+)
+BORROWING_SUMMARY = _list(
+    "private.borrowing_summary", _signed("/v2/borrowingSummary"), BorrowingSummary
+)
+
+# -- client.flex_protocol
+FLEX_BALANCES = _list(
+    "flex_protocol.balances", _get("/v2/flex-protocol/balances/{}"), Balance, FLEX_PROTOCOL
+)
+FLEX_POSITIONS = _list(
+    "flex_protocol.positions", _get("/v2/flex-protocol/positions/{}"), Position, FLEX_PROTOCOL
+)
+FLEX_ORDERS = _list(
+    "flex_protocol.orders", _get("/v2/flex-protocol/orders/{}"), OpenOrder, FLEX_PROTOCOL
+)
+FLEX_TRADES = _list(
+    "flex_protocol.trades",
+    _get("/v2/flex-protocol/trades/{}/{}"),
+    Trade,
+    FLEX_PROTOCOL,
+    MARKET_CODE,
+    history=History(_FLEX_MAX, "match_timestamp", "match_id"),
+)
+FLEX_DELIVERY_ORDERS = _list(
+    "flex_protocol.delivery_orders",
+    _get("/v2/flex-protocol/delivery/orders/{}"),
+    DeliveryOrder,
+    FLEX_PROTOCOL,
+    history=History(_FLEX_MAX, "timestamp", "deliver_order_id"),
+)
+
+ENDPOINTS: tuple[Endpoint[Any], ...] = tuple(
+    value for value in list(globals().values()) if isinstance(value, Endpoint)
+)
+
+
+# -- the plumbing ------------------------------------------------------------------------------
+
+
+def request_parts(endpoint: Endpoint[Any], values: dict[str, Any]) -> tuple[str, str]:
+    """The checked, encoded path and query string of one call (ValidationError if bad)."""
+    segments: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for param in endpoint.params:
+        value = values.get(param.name)
+        if param.wire is None:
+            segments.append(param.check(param.name, value))
+        elif value is not None or param.required:
+            pairs.append((param.wire, param.check(param.name, value)))
+    query = query_string(pairs)
+    history = endpoint.history
+    if history is not None:
+        rest = history_query(
+            values.get("limit"), history.max_limit, values.get("start_time"), values.get("end_time")
+        )
+        query = f"{query}&{rest}" if query and rest else query or rest
+    path = endpoint.route.path.format(*segments) if segments else endpoint.route.path
+    return path, query
+
+
+async def call(transport: Transport, endpoint: Endpoint[R], **values: Any) -> R:
+    """Send one call of ``endpoint`` with the method's arguments; return its payload."""
+    path, query = request_parts(endpoint, values)
+    body = await transport.request(endpoint.route, endpoint.decoder, path=path, query=query)
+    return endpoint.unwrap(body)
+
+
+def iterate(
+    transport: Transport,
+    endpoint: Endpoint[Any],
+    *,
+    start_time: int,
+    end_time: int | None,
+    page_size: int | None,
+    prefetch: bool,
+    progress: Callable[[int], None] | None,
+    **filters: Any,
+) -> AsyncIterator[Any]:
+    """The whole history of ``endpoint`` over ``[start_time, end_time]`` (see ``_history``).
+
+    Checks every argument now, so bad input raises here, before anything is sent.
+    """
+    history = endpoint.history
+    assert history is not None, endpoint.name
+    if end_time is None:
+        end_time = time.time_ns() // 1_000_000
+    start = check_time("start_time", start_time)
+    end = check_time("end_time", end_time)
+    if end < start:
+        raise ValidationError(f"end_time ({end}) is before start_time ({start})")
+    limit = history.max_limit
+    if page_size is not None:
+        limit = check_int("page_size", page_size, low=1, high=history.max_limit)
+    if not isinstance(prefetch, bool):
+        raise ValidationError(f"prefetch must be a bool (got {prefetch!r})")
+    request_parts(endpoint, filters)  # the filters, checked once here
+
+    async def fetch(lo: int, hi: int, size: int) -> list[Any]:
+        items: list[Any] = await call(
+            transport, endpoint, **filters, limit=size, start_time=lo, end_time=hi
+        )
+        return items
+
+    time_of = None if history.time is None else _getter(history.time)
+    return walk(
+        Walk(
+            fetch=fetch,
+            start=start,
+            end=end,
+            limit=limit,
+            max_limit=history.max_limit,
+            time_of=time_of,
+            order=_orderer(history),
+            name=endpoint.name,
+            progress=progress,
+            prefetch=prefetch,
+        )
+    )
+
+
+def _getter(name: str) -> Callable[[Any], int]:
+    def get(item: Any) -> int:
+        value: int = getattr(item, name)
+        return value
+
+    return get
+
+
+def _id_key(value: object) -> tuple[int, str]:
+    # Numeric ids compare as numbers ("99" before "100"); others as text.
+    text = "" if value is None else str(value)
+    return (len(text), text) if text.isdigit() else (0, text)
+
+
+def _orderer(history: History) -> Callable[[list[Any]], list[Any]]:
+    """Oldest first, ties in id order; without a time field the exchange's newest-first
+    order is reversed."""
+    if history.time is None:
+        return lambda items: items[::-1]
+    time_name, id_name = history.time, history.id
+    if id_name is None:
+        # Stable: ties keep the exchange's relative order, reversed with the page.
+        return lambda items: sorted(items[::-1], key=lambda item: getattr(item, time_name))
+    return lambda items: sorted(
+        items, key=lambda item: (getattr(item, time_name), _id_key(getattr(item, id_name)))
+    )
