@@ -10,10 +10,11 @@ from types import TracebackType
 
 from aiohttp import web
 
+from ._accounts import Account, Fees
 from ._app import ExchangeApp
 from ._auth import Authenticator
 from ._clock import Clock, system_clock
-from ._engine import Account, Engine, Fees
+from ._engine import Engine
 from ._faults import Fault, FaultPlan
 from ._ledger import FundingPayment, Ledger
 from ._limits import RateLimiter, RateLimits, SimStats

@@ -12,18 +12,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ._engine import (
-    Account,
-    Balance,
-    Candle,
-    Engine,
-    Fill,
-    Market,
-    Order,
-    OrderState,
-    Position,
-    PublicTrade,
-)
+from ._accounts import Account, Balance, Fill, Order, OrderState, Position
+from ._book import Candle, Market, PublicTrade
+from ._engine import Engine
 from ._errors import SimError
 from ._ledger import (
     BorrowRecord,
@@ -133,7 +124,7 @@ def _liquidation_price(engine: Engine, account: Account, position: Position) -> 
     quantity = position.quantity
     if market.type != MarketType.FUTURE or not quantity:
         return ZERO
-    equity = engine.collateral_value(account)
+    equity = engine.risk.collateral_value(account)
     maintenance = market.spec.margin_rate / 2
     mark = market.mark_price
     size = abs(quantity)
