@@ -89,7 +89,9 @@ TIME = _Time()
 
 
 def field_names(model: type) -> tuple[str, ...]:
-    return tuple(f.name for f in msgspec.structs.fields(model))
+    """The model's attribute names, in declaration order (the CSV header)."""
+    names: tuple[str, ...] = model.__struct_fields__  # type: ignore[attr-defined]
+    return names
 
 
 def _plain(value: Any) -> Any:
@@ -136,7 +138,8 @@ def show(model: type, items: Iterable[Any], *, as_json: bool, title: str) -> Non
     for item in items:
         table.add_row(*(_cell(getattr(item, name)) for name in names))
         rows += 1
-    console = Console()
+    # A pipe or a file gets the whole table, unfolded; a terminal gets what fits.
+    console = Console(width=None if sys.stdout.isatty() else 100_000)
     if rows:
         console.print(table)
     else:
