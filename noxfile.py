@@ -1,5 +1,6 @@
-"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, history_export. Each runs in its own venv made from
-the interpreter that runs nox, so a fresh machine needs only Python and `pip install nox`."""
+"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, history_export. Each runs in its
+own venv made from the interpreter that runs nox, so a fresh machine needs only Python and
+`pip install nox`."""
 
 from __future__ import annotations
 
