@@ -73,7 +73,8 @@ class FlexProtocol:
         progress: Progress | None = None,
     ) -> AsyncIterator[Trade]:
         """Every trade of the protocol in a market from ``start_time`` to ``end_time`` (ms,
-        inclusive; default now), oldest first, in 7-day windows and pages of ``page_size``."""
+        inclusive; default now), oldest first, in 7-day windows and pages of ``page_size``
+        (default 500)."""
         return iterate(
             self._transport,
             ep.FLEX_TRADES,
@@ -118,7 +119,7 @@ class FlexProtocol:
         progress: Progress | None = None,
     ) -> AsyncIterator[DeliveryOrder]:
         """Every delivery of the protocol from ``start_time`` to ``end_time`` (ms, inclusive;
-        default now), oldest first, in 7-day windows and pages of ``page_size``."""
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 500)."""
         return iterate(
             self._transport,
             ep.FLEX_DELIVERY_ORDERS,

@@ -215,20 +215,3 @@ async def test_flex_methods_need_no_credentials(recorder: tuple[RecordingServer,
         orders = await client.flex_protocol.orders("flexETH")
     assert len(orders) == 3
     assert_unsigned_get(only_request(server), "/v2/flex-protocol/orders/flexETH")
-
-
-async def test_flex_methods_have_docstrings_starting_with_their_verb_and_path() -> None:
-    client = cf.Client(base_url="http://127.0.0.1:9")
-    try:
-        documented = {
-            "balances": "GET /v2/flex-protocol/balances/{flexProtocol}",
-            "positions": "GET /v2/flex-protocol/positions/{flexProtocol}",
-            "orders": "GET /v2/flex-protocol/orders/{flexProtocol}",
-            "trades": "GET /v2/flex-protocol/trades/{flexProtocol}/{marketCode}",
-            "delivery_orders": "GET /v2/flex-protocol/delivery/orders/{flexProtocol}",
-        }
-        for name, endpoint in documented.items():
-            doc = getattr(client.flex_protocol, name).__doc__ or ""
-            assert doc.startswith(endpoint), name
-    finally:
-        await client.close()

@@ -325,24 +325,3 @@ async def test_public_methods_need_no_credentials(recorder: tuple[RecordingServe
         (ticker,) = await client.public.ticker()
     assert ticker.last == Decimal("43.259")
     assert_unsigned_get(only_request(server), "/v2/ticker")
-
-
-async def test_public_methods_have_docstrings_starting_with_their_verb_and_path() -> None:
-    client = cf.Client(base_url="http://127.0.0.1:9")
-    try:
-        documented = {
-            "ping": "GET /v2/ping",
-            "markets": "GET /v2/all/markets",
-            "assets": "GET /v2/all/assets",
-            "trades": "GET /v2/publictrades/{marketCode}",
-            "ticker": "GET /v2/ticker",
-            "delivery_funding": "GET /v2/delivery/public/funding",
-            "candles": "GET /v2/candles/{marketCode}",
-            "funding_rates": "GET /v2/funding-rates/{marketCode}",
-            "depth": "GET /v2/depth/{marketCode}/{level}",
-        }
-        for name, endpoint in documented.items():
-            doc = getattr(client.public, name).__doc__ or ""
-            assert doc.startswith(endpoint), name
-    finally:
-        await client.close()
