@@ -12,6 +12,7 @@ from coinflex_async.models import (
     Ping,
 )
 from coinflex_async.models._base import Envelope, decoder_for
+from tests.models import docs_examples as docs
 from tests.models.expected import EXAMPLES, assert_decoded
 
 
@@ -51,3 +52,8 @@ def test_every_docs_example_decodes_to_its_expected_value(name: str) -> None:
     shape = example.shape
     decoded = data_of(shape, example.body) if example.enveloped else decode(shape, example.body)
     assert_decoded(decoded, example.expected())
+
+
+def test_every_docs_example_is_in_the_table() -> None:
+    examples = {name for name, value in vars(docs).items() if isinstance(value, bytes)}
+    assert examples == set(EXAMPLES)
