@@ -386,6 +386,8 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = tuple(
 
 def request_parts(endpoint: Endpoint[Any], values: dict[str, Any]) -> tuple[str, str]:
     """The checked, encoded path and query string of one call (ValidationError if bad)."""
+    if not endpoint.params and endpoint.history is None:  # most polled endpoints: nothing to do
+        return endpoint.route.path, ""
     segments: list[str] = []
     pairs: list[tuple[str, str]] = []
     for param in endpoint.params:
