@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coinflex_async as cf
-from coinflex_async._history import IncompleteHistoryError
 from tests.loopback import Recorded, RecordingServer, Reply
 
 MARKET = "BTC-USD-SWAP-LIN"
@@ -144,12 +143,12 @@ async def test_more_than_the_largest_limit_in_one_millisecond_is_an_error(
     items = [trade(n, T0 + 10) for n in range(301)] + [trade(999, T0 + 5)]
     url = serve(recorder, HistoryExchange(items))
     got: list[int] = []
-    with pytest.raises(IncompleteHistoryError, match="more than 300 items"):
+    with pytest.raises(cf.IncompleteHistoryError, match="more than 300 items"):
         async with cf.Client(base_url=url, rate_limits=None) as client:
             async for t in client.public.iter_trades(MARKET, start_time=T0, end_time=T0 + DAY):
                 got.append(t.match_timestamp)
     assert got == [T0 + 5]  # what came before it was handed out, nothing after it
-    assert issubclass(IncompleteHistoryError, cf.CoinFlexError)
+    assert issubclass(cf.IncompleteHistoryError, cf.CoinFlexError)
 
 
 async def test_a_span_shorter_than_a_window(recorder: tuple[RecordingServer, str]) -> None:
