@@ -1,4 +1,4 @@
-"""Every query endpoint of the client, declared once.
+"""Every endpoint of the client but the order requests, declared once.
 
 A declaration says what the exchange expects and answers: verb and path (a :class:`Route`),
 the parameters (path segments in order, then query keys, each with its check), the response
@@ -20,19 +20,22 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import msgspec
 from msgspec.json import Decoder
 
 from ._errors import ValidationError
 from ._history import Walk, walk
-from ._ratelimit import REST
+from ._ratelimit import DELIVERY, MINT_REDEEM, REST
 from ._transport import Route, Transport
 from ._validation import (
     check_choice,
+    check_decimal,
     check_int,
     check_numeric_id,
     check_path_arg,
     check_time,
     choices,
+    format_decimal,
     history_query,
     ms_to_datetime_text,
     query_string,
@@ -43,26 +46,32 @@ from .models import (
     Balance,
     Borrow,
     BorrowingSummary,
+    CancelAllResult,
     Candle,
     DeliverAuction,
     DeliveryFunding,
     DeliveryOrder,
+    DeliveryRequest,
     FundingPayment,
     FundingRate,
     Market,
+    Mint,
     MintRecord,
     OpenOrder,
     OrderBook,
+    OrderResult,
     OrderStatus,
     Ping,
     Position,
     PublicTrade,
+    Redeem,
     RedeemRecord,
     Repay,
     Ticker,
     Trade,
 )
-from .models._base import Envelope, decoder_for, envelope_list_decoder
+from .models._base import Envelope, decoder_for, envelope_decoder, envelope_list_decoder
+from .models.requests import RedeemType
 
 __all__ = [
     "ENDPOINTS",
@@ -84,6 +93,8 @@ FLEX_ASSETS = FLEX_PROTOCOLS
 _TIMEFRAMES = choices(TIMEFRAMES)
 _FLEX_PROTOCOLS = choices(FLEX_PROTOCOLS)
 _FLEX_ASSETS = choices(FLEX_ASSETS)
+_REDEEM_TYPES = choices(t.value for t in RedeemType)
+_encode = msgspec.json.Encoder().encode
 
 
 # -- parameters --------------------------------------------------------------------------------
@@ -93,12 +104,16 @@ Check = Callable[[str, object], str]  # (parameter name, value) -> the text sent
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """One parameter: ``wire`` is its query key, or ``None`` for the next path segment."""
+    """One parameter: ``wire`` is its query key (or its JSON body key when ``body``; with
+    ``also_query`` in both, as the docs' delivery example sends it), or ``None`` for the next
+    path segment."""
 
     name: str
     wire: str | None
     check: Check
     required: bool = False  # path segments are always required
+    body: bool = False
+    also_query: bool = False
 
 
 def _text(check: Callable[[str, object], object]) -> Check:
@@ -350,6 +365,106 @@ BORROWING_SUMMARY = _list(
     "private.borrowing_summary", _signed("/v2/borrowingSummary"), BorrowingSummary
 )
 
+# -- client.private, the requests that change something (not the orders: resources/private.py)
+
+
+def _action(method: str, path: str, *buckets: str) -> Route:
+    return Route(method, path, signed=True, buckets=(REST, *buckets))
+
+
+def _amount(name: str, value: object) -> str:
+    return format_decimal(check_decimal(name, value))
+
+
+def _redeem_type(name: str, value: object) -> str:
+    return check_choice(name, value, _REDEEM_TYPES)
+
+
+def _body(name: str, wire: str, check: Check = check_path_arg, required: bool = True) -> Param:
+    return Param(name, wire, check, required=required, body=True)
+
+
+CANCEL_ALL: Endpoint[CancelAllResult] = Endpoint(
+    "private.cancel_all_orders",
+    _action("DELETE", "/v2/cancel/orders"),
+    CancelAllResult,
+    envelope_decoder(CancelAllResult),
+)
+CANCEL_ALL_MARKET: Endpoint[CancelAllResult] = Endpoint(
+    "private.cancel_all_orders",
+    _action("DELETE", "/v2/cancel/orders/{}"),
+    CancelAllResult,
+    envelope_decoder(CancelAllResult),
+    params=(MARKET_CODE,),
+)
+# Sent as the docs' example does: the parameters in the query string and in the JSON body.
+REQUEST_DELIVERY = _list(
+    "private.request_delivery",
+    _action("POST", "/v2.1/delivery/orders", DELIVERY),
+    DeliveryRequest,
+    Param("instrument_id", "instrumentId", check_path_arg, True, body=True, also_query=True),
+    Param("quantity", "qtyDeliver", _amount, True, body=True, also_query=True),
+)
+# The answer is a list of strings; the method reads success or failure from it.
+CANCEL_DELIVERY: Endpoint[list[str]] = Endpoint(
+    "private.cancel_delivery",
+    _action("DELETE", "/v2.1/delivery/orders/{}"),
+    str,
+    envelope_list_decoder(str),
+    params=(_path("delivery_order_id", _text(check_numeric_id)),),
+)
+MINT: Endpoint[Mint] = Endpoint(
+    "private.mint",
+    _action("POST", "/v2/mint", MINT_REDEEM),
+    Mint,
+    envelope_decoder(Mint),
+    params=(_body("asset", "asset", _flex_asset), _body("quantity", "quantity", _amount)),
+)
+REDEEM: Endpoint[Redeem] = Endpoint(
+    "private.redeem",
+    _action("POST", "/v2/redeem", MINT_REDEEM),
+    Redeem,
+    envelope_decoder(Redeem),
+    params=(
+        _body("asset", "asset", _flex_asset),
+        _body("quantity", "quantity", _amount),
+        _body("type", "type", _redeem_type),
+    ),
+)
+BORROW: Endpoint[Borrow] = Endpoint(
+    "private.borrow",
+    _action("POST", "/v2/borrow"),
+    Borrow,
+    envelope_decoder(Borrow),
+    params=(
+        _body("borrow_asset", "borrowAsset"),
+        _body("collateral_asset", "collateralAsset"),
+        _body("collateral_amount", "collateralAmount", _amount),
+    ),
+)
+REPAY: Endpoint[Repay] = Endpoint(
+    "private.repay",
+    _action("POST", "/v2/repay"),
+    Repay,
+    envelope_decoder(Repay),
+    params=(
+        _body("repay_asset", "repayAsset"),
+        _body("regain_asset", "regainAsset"),
+        _body("regain_amount", "regainAmount", _amount),
+    ),
+)
+CLOSE_BORROW: Endpoint[OrderResult] = Endpoint(
+    "private.close_borrow",
+    _action("POST", "/v2/borrow/close"),
+    OrderResult,
+    envelope_decoder(OrderResult),
+    params=(
+        _body("market_code", "marketCode"),
+        _body("price", "price", _amount, required=False),
+        _body("quantity", "quantity", _amount, required=False),
+    ),
+)
+
 # -- client.flex_protocol
 FLEX_BALANCES = _list(
     "flex_protocol.balances", _get("/v2/flex-protocol/balances/{}"), Balance, FLEX_PROTOCOL
@@ -384,18 +499,25 @@ ENDPOINTS: tuple[Endpoint[Any], ...] = tuple(
 # -- the plumbing ------------------------------------------------------------------------------
 
 
-def request_parts(endpoint: Endpoint[Any], values: dict[str, Any]) -> tuple[str, str]:
-    """The checked, encoded path and query string of one call (ValidationError if bad)."""
+def request_parts(endpoint: Endpoint[Any], values: dict[str, Any]) -> tuple[str, str, bytes | None]:
+    """The checked, encoded path, query string and JSON body of one call (ValidationError if
+    bad)."""
     if not endpoint.params and endpoint.history is None:  # most polled endpoints: nothing to do
-        return endpoint.route.path, ""
+        return endpoint.route.path, "", None
     segments: list[str] = []
     pairs: list[tuple[str, str]] = []
+    fields: dict[str, str] | None = None
     for param in endpoint.params:
         value = values.get(param.name)
         if param.wire is None:
             segments.append(param.check(param.name, value))
         elif value is not None or param.required:
-            pairs.append((param.wire, param.check(param.name, value)))
+            text = param.check(param.name, value)
+            if param.body:
+                fields = {} if fields is None else fields
+                fields[param.wire] = text
+            if not param.body or param.also_query:
+                pairs.append((param.wire, text))
     query = query_string(pairs)
     history = endpoint.history
     if history is not None:
@@ -404,14 +526,16 @@ def request_parts(endpoint: Endpoint[Any], values: dict[str, Any]) -> tuple[str,
         )
         query = f"{query}&{rest}" if query and rest else query or rest
     path = endpoint.route.path.format(*segments) if segments else endpoint.route.path
-    return path, query
+    return path, query, None if fields is None else _encode(fields)
 
 
 async def call(transport: Transport, endpoint: Endpoint[R], **values: Any) -> R:
     """Send one call of ``endpoint`` with the method's arguments; return its payload."""
-    path, query = request_parts(endpoint, values)
-    body = await transport.request(endpoint.route, endpoint.decoder, path=path, query=query)
-    return endpoint.unwrap(body)
+    path, query, body = request_parts(endpoint, values)
+    answer = await transport.request(
+        endpoint.route, endpoint.decoder, path=path, query=query, body=body
+    )
+    return endpoint.unwrap(answer)
 
 
 def iterate(

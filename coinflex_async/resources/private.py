@@ -5,23 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-import msgspec
-
 from .. import _endpoints as ep
 from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, NotFoundError, OrderRejectedError, ValidationError
 from .._orders import OrderBatchSender
-from .._ratelimit import DELIVERY, MINT_REDEEM, REST
+from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
     check_choice,
-    check_decimal,
     check_int,
-    check_numeric_id,
-    check_path_arg,
     choices,
-    format_decimal,
-    query_string,
 )
 from ..models import (
     AccountInfo,
@@ -44,7 +37,6 @@ from ..models import (
     Repay,
     Trade,
 )
-from ..models._base import envelope_decoder, envelope_list_decoder
 from ..models.requests import (
     CancelOrder,
     ClientOrderIds,
@@ -58,9 +50,7 @@ from ..models.requests import (
 
 __all__ = ["FLEX_ASSETS", "Private"]
 
-_FLEX_ASSETS = choices(FLEX_ASSETS)
 _RESPONSE_TYPES = choices(("FULL", "ACK"))
-_REDEEM_TYPES = choices(t.value for t in RedeemType)
 
 Progress = Callable[[int], None]
 
@@ -70,29 +60,10 @@ def _signed(method: str, path: str, buckets: tuple[str, ...] = (REST,)) -> Route
 
 
 _ORDERS = ep.ORDERS.route  # order recovery looks orders up here
-_CANCEL_ALL = _signed("DELETE", "/v2/cancel/orders")
-_CANCEL_ALL_MARKET = _signed("DELETE", "/v2/cancel/orders/{}")
-_REQUEST_DELIVERY = _signed("POST", "/v2.1/delivery/orders", (REST, DELIVERY))
-_CANCEL_DELIVERY = _signed("DELETE", "/v2.1/delivery/orders/{}")
 _PLACE = _signed("POST", "/v2/orders/place")
 _MODIFY = _signed("POST", "/v2/orders/modify")
 _CANCEL = _signed("DELETE", "/v2/orders/cancel")
-_MINT = _signed("POST", "/v2/mint", (REST, MINT_REDEEM))
-_REDEEM = _signed("POST", "/v2/redeem", (REST, MINT_REDEEM))
-_BORROW = _signed("POST", "/v2/borrow")
-_REPAY = _signed("POST", "/v2/repay")
-_CLOSE_BORROW = _signed("POST", "/v2/borrow/close")
 
-_cancel_all = envelope_decoder(CancelAllResult)
-_delivery_requests = envelope_list_decoder(DeliveryRequest)
-_strings = envelope_list_decoder(str)
-_mint = envelope_decoder(Mint)
-_redeem = envelope_decoder(Redeem)
-_borrow = envelope_decoder(Borrow)
-_repay = envelope_decoder(Repay)
-_order_result = envelope_decoder(OrderResult)
-
-_encode = msgspec.json.Encoder().encode
 
 # The success text of DELETE /v2.1/delivery/orders/{id}; the docs' failure answer is also HTTP 200
 # with a one-string list ("Cancel exception please try again").
@@ -385,9 +356,8 @@ class Private:
     async def cancel_all_orders(self, market_code: str | None = None) -> CancelAllResult:
         """DELETE /v2/cancel/orders[/{marketCode}]: cancel every open order (of one market)."""
         if market_code is None:
-            return (await self._transport.request(_CANCEL_ALL, _cancel_all)).data
-        path = _CANCEL_ALL_MARKET.path.format(check_path_arg("market_code", market_code))
-        return (await self._transport.request(_CANCEL_ALL_MARKET, _cancel_all, path=path)).data
+            return await call(self._transport, ep.CANCEL_ALL)
+        return await call(self._transport, ep.CANCEL_ALL_MARKET, market_code=market_code)
 
     # -- delivery ----------------------------------------------------------------------------
 
@@ -400,15 +370,9 @@ class Private:
 
         Sent as the docs' example does: the parameters in the query string and in the JSON body.
         """
-        instrument = check_path_arg("instrument_id", instrument_id)
-        qty = format_decimal(check_decimal("quantity", quantity))
-        query = query_string([("instrumentId", instrument), ("qtyDeliver", qty)])
-        body = _encode({"instrumentId": instrument, "qtyDeliver": qty})
-        return (
-            await self._transport.request(
-                _REQUEST_DELIVERY, _delivery_requests, query=query, body=body
-            )
-        ).data
+        return await call(
+            self._transport, ep.REQUEST_DELIVERY, instrument_id=instrument_id, quantity=quantity
+        )
 
     async def cancel_delivery(self, delivery_order_id: str | int) -> str:
         """DELETE /v2.1/delivery/orders/{deliveryOrderId}: cancel a pending delivery.
@@ -416,13 +380,11 @@ class Private:
         Returns the exchange's confirmation; its documented failure answer (HTTP 200,
         "Cancel exception please try again") raises APIError.
         """
-        path = _CANCEL_DELIVERY.path.format(
-            check_numeric_id("delivery_order_id", delivery_order_id)
-        )
-        texts = (await self._transport.request(_CANCEL_DELIVERY, _strings, path=path)).data
+        texts = await call(self._transport, ep.CANCEL_DELIVERY, delivery_order_id=delivery_order_id)
         text = " ".join(texts)
         if _DELIVERY_CANCELLED not in text.lower():
-            raise APIError(text or "empty answer", status=200, endpoint=_CANCEL_DELIVERY.name)
+            route = ep.CANCEL_DELIVERY.route
+            raise APIError(text or "empty answer", status=200, endpoint=route.name)
         return text
 
     async def deliver_auction(self, instrument_id: str) -> list[DeliverAuction]:
@@ -433,13 +395,7 @@ class Private:
 
     async def mint(self, asset: str, quantity: Any) -> Mint:
         """POST /v2/mint: mint a flex asset (flexUSD, flexBTC, flexETH, flexFLEX)."""
-        body = _encode(
-            {
-                "asset": check_choice("asset", asset, _FLEX_ASSETS),
-                "quantity": format_decimal(check_decimal("quantity", quantity)),
-            }
-        )
-        return (await self._transport.request(_MINT, _mint, body=body)).data
+        return await call(self._transport, ep.MINT, asset=asset, quantity=quantity)
 
     async def mint_history(
         self,
@@ -486,14 +442,7 @@ class Private:
         self, asset: str, quantity: Any, type: RedeemType | str = RedeemType.NORMAL
     ) -> Redeem:
         """POST /v2/redeem: redeem a flex asset, ``type`` Normal (next cycle) or Instant."""
-        body = _encode(
-            {
-                "asset": check_choice("asset", asset, _FLEX_ASSETS),
-                "quantity": format_decimal(check_decimal("quantity", quantity)),
-                "type": check_choice("type", type, _REDEEM_TYPES),
-            }
-        )
-        return (await self._transport.request(_REDEEM, _redeem, body=body)).data
+        return await call(self._transport, ep.REDEEM, asset=asset, quantity=quantity, type=type)
 
     async def redeem_history(
         self,
@@ -541,27 +490,23 @@ class Private:
         self, borrow_asset: str, collateral_asset: str, collateral_amount: Any
     ) -> Borrow:
         """POST /v2/borrow: borrow ``borrow_asset`` (USD) against collateral."""
-        body = _encode(
-            {
-                "borrowAsset": check_path_arg("borrow_asset", borrow_asset),
-                "collateralAsset": check_path_arg("collateral_asset", collateral_asset),
-                "collateralAmount": format_decimal(
-                    check_decimal("collateral_amount", collateral_amount)
-                ),
-            }
+        return await call(
+            self._transport,
+            ep.BORROW,
+            borrow_asset=borrow_asset,
+            collateral_asset=collateral_asset,
+            collateral_amount=collateral_amount,
         )
-        return (await self._transport.request(_BORROW, _borrow, body=body)).data
 
     async def repay(self, repay_asset: str, regain_asset: str, regain_amount: Any) -> Repay:
         """POST /v2/repay: repay a loan in ``repay_asset`` (USD), regaining collateral."""
-        body = _encode(
-            {
-                "repayAsset": check_path_arg("repay_asset", repay_asset),
-                "regainAsset": check_path_arg("regain_asset", regain_asset),
-                "regainAmount": format_decimal(check_decimal("regain_amount", regain_amount)),
-            }
+        return await call(
+            self._transport,
+            ep.REPAY,
+            repay_asset=repay_asset,
+            regain_asset=regain_asset,
+            regain_amount=regain_amount,
         )
-        return (await self._transport.request(_REPAY, _repay, body=body)).data
 
     async def borrow_history(
         self,
@@ -654,14 +599,13 @@ class Private:
         self, market_code: str, *, price: Any = None, quantity: Any = None
     ) -> OrderResult:
         """POST /v2/borrow/close: close a borrow (at market price, in full, by default)."""
-        payload: dict[str, str] = {"marketCode": check_path_arg("market_code", market_code)}
-        if price is not None:
-            payload["price"] = format_decimal(check_decimal("price", price))
-        if quantity is not None:
-            payload["quantity"] = format_decimal(check_decimal("quantity", quantity))
-        return (
-            await self._transport.request(_CLOSE_BORROW, _order_result, body=_encode(payload))
-        ).data
+        return await call(
+            self._transport,
+            ep.CLOSE_BORROW,
+            market_code=market_code,
+            price=price,
+            quantity=quantity,
+        )
 
     def _window(self, recv_window: int | None) -> int:
         if recv_window is None:
