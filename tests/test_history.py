@@ -6,8 +6,10 @@ real sockets, with faults injected by the server, never by patching the client."
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import random
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -352,3 +354,52 @@ async def test_a_walk_over_orders_whose_items_do_not_show_their_time(
     assert got == [str(n) for n in range(700)]
     assert all(end - start <= WEEK and limit == 100 for start, end, limit in exchange.asked)
     assert "marketCode=BTC-USD-SWAP-LIN&limit=100&startTime=" in server.requests[0].query
+
+
+# -- memory stays bounded by a few pages, whatever the span ----------------------------------------
+
+
+def _peak_bytes_of_a_walk(count: int, page: int) -> int:
+    """Walk ``count`` items spread over ~200 days through ``walk`` with an in-memory exchange
+    (newest ``limit`` of a range, newest first) and return the walk's peak traced memory."""
+    from coinflex_async._history import Walk, walk
+
+    rng = random.Random(count)
+    times = sorted(T0 + rng.randrange(0, 200 * DAY) for _ in range(count))
+
+    async def fetch(lo: int, hi: int, limit: int) -> list[tuple[int, int]]:
+        end = bisect.bisect_right(times, hi)
+        start = max(bisect.bisect_left(times, lo), end - limit)
+        # New objects per answer, as a decoder makes them (a time above 2**30 is a new int).
+        return [(times[i] + 0, i) for i in range(end - 1, start - 1, -1)]
+
+    async def run() -> int:
+        spec = Walk(
+            fetch=fetch,
+            start=T0,
+            end=T0 + 200 * DAY,
+            limit=page,
+            max_limit=page,
+            time_of=lambda item: item[0],
+            order=sorted,
+            name="memory",
+        )
+        tracemalloc.start()
+        seen = 0
+        async for _ in walk(spec):
+            seen += 1
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert seen == count
+        return peak
+
+    return asyncio.run(run())
+
+
+def test_memory_does_not_grow_with_the_number_of_items() -> None:
+    small = _peak_bytes_of_a_walk(10_000, page=500)
+    large = _peak_bytes_of_a_walk(100_000, page=500)
+    # A page of 500 new items is ~50 KiB; the walk holds at most MAX_HELD (2) pages besides the
+    # one in hand. Holding one 7-day window of the large walk (~3,500 items) would need ~350 KiB,
+    # holding everything ~10 MiB.
+    assert small < 250 * 1024 and large < 250 * 1024, (small, large)
