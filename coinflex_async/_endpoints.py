@@ -1,16 +1,18 @@
 """Every endpoint of the client but the order requests, declared once.
 
 A declaration says what the exchange expects and answers: verb and path (a :class:`Route`),
-the parameters (path segments in order, then query keys, each with its check), the response
-decoder and how the payload is taken out of it, and for history endpoints the largest
+the parameters (path segments in order, query keys, JSON body keys, each with its check), the
+response decoder and how the payload is taken out of it, and for history endpoints the largest
 ``limit`` and the item fields the whole-history walk pages by. From it come the resource
 methods' plumbing (:func:`call`), their ``iter_*`` twins (:func:`iterate`), the ``coinflex``
 command line's ``history`` kinds and the tests' tables. The methods themselves stay written
 out in ``resources/`` so their signatures and docstrings read well in an IDE and in ``help()``.
 
-Adding a GET endpoint: its model in ``models/``, a declaration here, a one-line method (and an
-``iter_`` twin for a history endpoint) in its resource; the tests pick it up from
-:data:`ENDPOINTS` and ask for a docs example in ``tests/models/docs_examples.py``.
+Adding an endpoint: its model in ``models/``, a declaration here, a one-line method (and an
+``iter_`` twin for a history endpoint) in its resource; the tests check them against
+:data:`ENDPOINTS` and API.md's table (``tests/api_table.py``) and want a docs example with its
+expected value (``tests/models/docs_examples.py``, ``tests/models/expected.py``). The README's
+development section lists the rest.
 """
 
 from __future__ import annotations
