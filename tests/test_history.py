@@ -356,6 +356,40 @@ async def test_a_walk_over_orders_whose_items_do_not_show_their_time(
     assert "marketCode=BTC-USD-SWAP-LIN&limit=100&startTime=" in server.requests[0].query
 
 
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    created=st.lists(st.integers(0, 3 * WEEK), max_size=99),  # under 100 in any one ms
+    page=st.integers(1, 10),
+    span=st.tuples(st.integers(0, 3 * WEEK), st.integers(0, 3 * WEEK)),
+)
+async def test_orders_without_a_time_in_their_items_any_data_any_span(
+    recorder: tuple[RecordingServer, str],
+    created: list[int],
+    page: int,
+    span: tuple[int, int],
+) -> None:
+    # Few distinct creation times: many orders share a millisecond.
+    times = sorted(T0 + (t // 40_000_000) * 40_000_000 for t in created)
+    orders = [
+        {"status": "OrderClosed", "orderId": str(n), "_created": t} for n, t in enumerate(times)
+    ]
+    start, end = T0 + min(span), T0 + max(span)
+    server, url = recorder
+    exchange = HistoryExchange(orders, time_key="_created")
+    server.reply("GET", "/v2.1/orders", exchange)
+    async with cf.Client("key", "secret", base_url=url, rate_limits=None) as client:
+        got = [
+            o.order_id
+            async for o in client.private.iter_orders(
+                start_time=start, end_time=end, page_size=page
+            )
+        ]
+    assert got == [o["orderId"] for o in orders if start <= o["_created"] <= end]
+    assert all(0 <= e - s <= WEEK and limit in (page, 100) for s, e, limit in exchange.asked)
+
+
 # -- memory stays bounded by a few pages, whatever the span ----------------------------------------
 
 
