@@ -25,6 +25,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._history import IncompleteHistoryError
 from ._orders import BatchError
 from ._ratelimit import RateLimits, Window
 from ._transport import RetryPolicy
@@ -53,6 +54,7 @@ __all__ = [
     "ClientClosedError",
     "CoinFlexError",
     "DecodeError",
+    "IncompleteHistoryError",
     "ModifyOrder",
     "NewOrder",
     "NotFoundError",

@@ -14,13 +14,16 @@ from urllib.parse import quote
 from ._errors import ValidationError
 
 __all__ = [
+    "MAX_TIME_MS",
     "MAX_WINDOW_MS",
+    "MIN_TIME_MS",
     "check_choice",
     "choices",
     "check_decimal",
     "check_int",
     "check_numeric_id",
     "check_path_arg",
+    "check_time",
     "check_time_window",
     "format_decimal",
     "history_query",
@@ -32,7 +35,10 @@ __all__ = [
 _PATH_ARG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 MAX_WINDOW_MS = 7 * 24 * 60 * 60 * 1000  # history endpoints accept at most 7 days per request
-_MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+# Millisecond times must fall in this century: a time given in seconds (``time.time()``) is
+# about 1.7e9, which as milliseconds is January 1970, and the exchange silently answers [] for it.
+MIN_TIME_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_TIME_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
 
 def check_path_arg(name: str, value: object) -> str:
@@ -62,7 +68,18 @@ def check_int(name: str, value: object, *, low: int, high: int) -> int:
 
 
 def check_time(name: str, value: object) -> int:
-    return check_int(name, value, low=0, high=_MAX_TIME_MS)
+    """A millisecond epoch time between 2000 and 2100; seconds are refused with a hint."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(f"{name} must be an int of milliseconds (got {_show(value)})")
+    if not MIN_TIME_MS <= value < MAX_TIME_MS:
+        hint = ""
+        if MIN_TIME_MS <= value * 1000 < MAX_TIME_MS:
+            hint = f"; it looks like seconds: pass milliseconds, {name}={value * 1000}"
+        raise ValidationError(
+            f"{name} must be milliseconds since the epoch, between 2000 and 2100 "
+            f"({MIN_TIME_MS} to {MAX_TIME_MS - 1}), got {value}{hint}"
+        )
+    return value
 
 
 def check_time_window(

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coinflex_async as cf
+from coinflex_async._endpoints import ENDPOINTS
 from coinflex_async.resources.flex_protocol import FLEX_PROTOCOLS as FLEX
 from coinflex_async.resources.public import TIMEFRAMES
 
@@ -163,14 +164,28 @@ def history_cases(group: str, method: str, args: tuple[Any, ...], max_limit: int
     ]
 
 
+# A valid value for each positional parameter of a history method.
+SAMPLE = {"market_code": MARKET, "flex_protocol": "flexUSD", "asset": "flexUSD"}
+
+# limit, start_time and end_time of every history endpoint, bounds from its declaration.
+HISTORY_CASES: list[Case] = [
+    case
+    for endpoint in ENDPOINTS
+    if endpoint.history is not None
+    for case in history_cases(
+        endpoint.group,
+        endpoint.method,
+        tuple(SAMPLE[p.name] for p in endpoint.params if p.required and p.name in SAMPLE),
+        endpoint.history.max_limit,
+    )
+]
+
 CASES: list[Case] = [
+    *HISTORY_CASES,
     ("public", "trades", (), {}, "market_code", path_breakers),
-    *history_cases("public", "trades", (MARKET,), 300),
     ("public", "candles", (), {}, "market_code", path_breakers),
     ("public", "candles", (MARKET,), {}, "timeframe", bad_choice(TIMEFRAMES)),
-    *history_cases("public", "candles", (MARKET,), 5000),
     ("public", "funding_rates", (), {}, "market_code", path_breakers),
-    *history_cases("public", "funding_rates", (MARKET,), 500),
     ("public", "depth", (), {}, "market_code", path_breakers),
     ("public", "depth", (MARKET,), {}, "level", bad_int(1, 100)),
     ("public", "delivery_funding", (), {}, "limit", bad_int(1, 1000)),
@@ -187,26 +202,19 @@ CASES: list[Case] = [
     ("flex_protocol", "positions", (), {}, "flex_protocol", bad_choice(FLEX)),
     ("flex_protocol", "orders", (), {}, "flex_protocol", bad_choice(FLEX)),
     ("flex_protocol", "trades", ("flexUSD",), {}, "market_code", path_breakers),
-    *history_cases("flex_protocol", "trades", ("flexUSD", MARKET), 500),
-    *history_cases("flex_protocol", "delivery_orders", ("flexUSD",), 500),
     ("private", "balance", (), {}, "instrument_id", path_breakers),
     ("private", "position", (), {}, "instrument_id", path_breakers),
     ("private", "trades", (), {}, "market_code", path_breakers),
-    *history_cases("private", "trades", (MARKET,), 1000),
-    *history_cases("private", "orders", (), 100),
     ("private", "orders", (), {}, "order_id", id_breakers),
     ("private", "funding_payments", (), {}, "market_code", path_breakers),
-    *history_cases("private", "funding_payments", (MARKET,), 50),
     ("private", "cancel_all_orders", (), {}, "market_code", id_breakers),
     ("private", "cancel_delivery", (), {}, "delivery_order_id", id_breakers),
     ("private", "deliver_auction", (), {}, "instrument_id", path_breakers),
     ("private", "request_delivery", (MARKET,), {}, "quantity", bad_decimal),
     ("private", "mint", ("flexUSD",), {}, "quantity", bad_decimal),
     ("private", "mint", (), {"quantity": "1"}, "asset", bad_choice(FLEX)),
-    *history_cases("private", "mint_history", ("flexUSD",), 100),
     ("private", "redeem", ("flexUSD",), {}, "quantity", bad_decimal),
     ("private", "redeem", ("flexUSD", "1"), {}, "type", bad_choice(("Normal", "Instant"))),
-    *history_cases("private", "redeem_history", ("flexUSD",), 100),
     ("private", "borrow", ("USD", "BTC"), {}, "collateral_amount", bad_decimal),
     ("private", "repay", ("USD", "BTC"), {}, "regain_amount", bad_decimal),
     ("private", "borrow_history", (), {}, "asset", path_breakers),

@@ -56,7 +56,18 @@ NOT_STRINGS: list[Any] = [None, True, -1, 1.5, b"BTC", ["BTC"]]
 BAD_MARKET_CODES = PATH_BREAKERS + NOT_STRINGS
 
 NOT_INTS: list[Any] = [True, False, "10", 10.0, Decimal(10)]
-BAD_TIMES: list[Any] = [-1, True, "1600000000000", 1.6e12, Decimal(START), 10**20]
+# START // 1000: seconds where milliseconds are due; 946684799999: 1999; 4102444800000: 2100.
+BAD_TIMES: list[Any] = [
+    -1,
+    True,
+    "1600000000000",
+    1.6e12,
+    Decimal(START),
+    10**20,
+    START // 1000,
+    946_684_799_999,
+    4_102_444_800_000,
+]
 BAD_PROTOCOLS: list[Any] = [
     "flexusd",
     "FLEXUSD",
@@ -383,3 +394,22 @@ def test_history_query_orders_and_names_its_parameters() -> None:
     assert history_query(None, 100, None, START) == f"endTime={START}"
     with pytest.raises(cf.ValidationError):
         history_query(101, 100, None, None)
+
+
+def test_a_time_in_seconds_is_refused_naming_the_parameter_and_the_fix() -> None:
+    with pytest.raises(cf.ValidationError) as caught:
+        check_time_window(1_700_000_000, None)
+    text = str(caught.value)
+    assert "start_time" in text and "milliseconds" in text
+    assert "start_time=1700000000000" in text  # the value it probably meant
+    with pytest.raises(cf.ValidationError, match="end_time=1700000000000"):
+        check_time_window(None, 1_700_000_000)
+    # 1999 is not seconds of anything plausible: refused without the seconds hint.
+    with pytest.raises(cf.ValidationError) as caught:
+        check_time_window(946_684_799_999, None)
+    assert "looks like seconds" not in str(caught.value)
+
+
+def test_the_first_and_last_milliseconds_of_the_century_are_accepted() -> None:
+    assert check_time_window(946_684_800_000, None) == (946_684_800_000, None)
+    assert check_time_window(None, 4_102_444_799_999) == (None, 4_102_444_799_999)

@@ -1,31 +1,21 @@
-"""``client.flex_protocol``: the public books of the flexUSD/flexBTC/flexETH/flexFLEX protocols."""
+"""``client.flex_protocol``: the public books of the flexUSD/flexBTC/flexETH/flexFLEX protocols.
+
+Each method is declared in ``coinflex_async._endpoints``; the bodies only hand it their
+arguments.
+"""
 
 from __future__ import annotations
 
-from .._transport import Route, Transport
-from .._validation import check_choice, check_path_arg, choices, history_query
+from collections.abc import AsyncIterator, Callable
+
+from .. import _endpoints as ep
+from .._endpoints import FLEX_PROTOCOLS, call, iterate
+from .._transport import Transport
 from ..models import Balance, DeliveryOrder, OpenOrder, Position, Trade
-from ..models._base import envelope_list_decoder
 
 __all__ = ["FLEX_PROTOCOLS", "FlexProtocol"]
 
-FLEX_PROTOCOLS = ("flexUSD", "flexBTC", "flexETH", "flexFLEX")
-_FLEX_PROTOCOLS = choices(FLEX_PROTOCOLS)
-
-_BALANCES = Route("GET", "/v2/flex-protocol/balances/{}")
-_POSITIONS = Route("GET", "/v2/flex-protocol/positions/{}")
-_ORDERS = Route("GET", "/v2/flex-protocol/orders/{}")
-_TRADES = Route("GET", "/v2/flex-protocol/trades/{}/{}")
-_DELIVERY_ORDERS = Route("GET", "/v2/flex-protocol/delivery/orders/{}")
-
-_balances = envelope_list_decoder(Balance)
-_positions = envelope_list_decoder(Position)
-_orders = envelope_list_decoder(OpenOrder)
-_trades = envelope_list_decoder(Trade)
-_delivery_orders = envelope_list_decoder(DeliveryOrder)
-
-# The docs say both "max 100" and "max 500" for these limits; 500 is the later, explicit one.
-_MAX_LIMIT = 500
+Progress = Callable[[int], None]
 
 
 class FlexProtocol:
@@ -38,18 +28,15 @@ class FlexProtocol:
 
     async def balances(self, flex_protocol: str) -> list[Balance]:
         """GET /v2/flex-protocol/balances/{flexProtocol}: the protocol's balances."""
-        path = _BALANCES.path.format(_protocol(flex_protocol))
-        return (await self._transport.request(_BALANCES, _balances, path=path)).data
+        return await call(self._transport, ep.FLEX_BALANCES, flex_protocol=flex_protocol)
 
     async def positions(self, flex_protocol: str) -> list[Position]:
         """GET /v2/flex-protocol/positions/{flexProtocol}: the protocol's positions."""
-        path = _POSITIONS.path.format(_protocol(flex_protocol))
-        return (await self._transport.request(_POSITIONS, _positions, path=path)).data
+        return await call(self._transport, ep.FLEX_POSITIONS, flex_protocol=flex_protocol)
 
     async def orders(self, flex_protocol: str) -> list[OpenOrder]:
         """GET /v2/flex-protocol/orders/{flexProtocol}: the protocol's open orders."""
-        path = _ORDERS.path.format(_protocol(flex_protocol))
-        return (await self._transport.request(_ORDERS, _orders, path=path)).data
+        return await call(self._transport, ep.FLEX_ORDERS, flex_protocol=flex_protocol)
 
     async def trades(
         self,
@@ -64,11 +51,41 @@ class FlexProtocol:
 
         ``limit`` 1-500; times in ms, at most 7 days apart.
         """
-        protocol = _protocol(flex_protocol)
-        code = check_path_arg("market_code", market_code)
-        query = history_query(limit, _MAX_LIMIT, start_time, end_time)
-        path = _TRADES.path.format(protocol, code)
-        return (await self._transport.request(_TRADES, _trades, path=path, query=query)).data
+        return await call(
+            self._transport,
+            ep.FLEX_TRADES,
+            flex_protocol=flex_protocol,
+            market_code=market_code,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_trades(
+        self,
+        flex_protocol: str,
+        market_code: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Trade]:
+        """Every trade of the protocol in a market from ``start_time`` to ``end_time`` (ms,
+        inclusive; default now), oldest first, in 7-day windows and pages of ``page_size``
+        (default 500)."""
+        return iterate(
+            self._transport,
+            ep.FLEX_TRADES,
+            flex_protocol=flex_protocol,
+            market_code=market_code,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def delivery_orders(
         self,
@@ -82,14 +99,34 @@ class FlexProtocol:
 
         ``limit`` 1-500; times in ms, at most 7 days apart.
         """
-        path = _DELIVERY_ORDERS.path.format(_protocol(flex_protocol))
-        query = history_query(limit, _MAX_LIMIT, start_time, end_time)
-        return (
-            await self._transport.request(
-                _DELIVERY_ORDERS, _delivery_orders, path=path, query=query
-            )
-        ).data
+        return await call(
+            self._transport,
+            ep.FLEX_DELIVERY_ORDERS,
+            flex_protocol=flex_protocol,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
 
-
-def _protocol(value: object) -> str:
-    return check_choice("flex_protocol", value, _FLEX_PROTOCOLS)
+    def iter_delivery_orders(
+        self,
+        flex_protocol: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[DeliveryOrder]:
+        """Every delivery of the protocol from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 500)."""
+        return iterate(
+            self._transport,
+            ep.FLEX_DELIVERY_ORDERS,
+            flex_protocol=flex_protocol,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-import msgspec
-from msgspec.json import Decoder
-
+from .. import _endpoints as ep
+from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, NotFoundError, OrderRejectedError, ValidationError
 from .._orders import OrderBatchSender
-from .._ratelimit import DELIVERY, MINT_REDEEM, REST
+from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
     check_choice,
-    check_decimal,
     check_int,
-    check_numeric_id,
-    check_path_arg,
     choices,
-    format_decimal,
-    history_query,
-    query_string,
 )
 from ..models import (
     AccountInfo,
@@ -44,7 +37,6 @@ from ..models import (
     Repay,
     Trade,
 )
-from ..models._base import Envelope, decoder_for, envelope_decoder, envelope_list_decoder
 from ..models.requests import (
     CancelOrder,
     ClientOrderIds,
@@ -58,70 +50,20 @@ from ..models.requests import (
 
 __all__ = ["FLEX_ASSETS", "Private"]
 
-FLEX_ASSETS = ("flexUSD", "flexBTC", "flexETH", "flexFLEX")
-_FLEX_ASSETS = choices(FLEX_ASSETS)
 _RESPONSE_TYPES = choices(("FULL", "ACK"))
-_REDEEM_TYPES = choices(t.value for t in RedeemType)
+
+Progress = Callable[[int], None]
 
 
 def _signed(method: str, path: str, buckets: tuple[str, ...] = (REST,)) -> Route:
     return Route(method, path, signed=True, buckets=buckets)
 
 
-_ACCOUNT_INFO = _signed("GET", "/v2/accountinfo")
-_BALANCES = _signed("GET", "/v2/balances")
-_BALANCE = _signed("GET", "/v2/balances/{}")
-_POSITIONS = _signed("GET", "/v2/positions")
-_POSITION = _signed("GET", "/v2/positions/{}")
-_TRADES = _signed("GET", "/v2/trades/{}")
-_OPEN_ORDERS = _signed("GET", "/v2/orders")
-_ORDERS = _signed("GET", "/v2.1/orders")
-_CANCEL_ALL = _signed("DELETE", "/v2/cancel/orders")
-_CANCEL_ALL_MARKET = _signed("DELETE", "/v2/cancel/orders/{}")
-_DELIVERY_ORDERS = _signed("GET", "/v2.1/delivery/orders")
-_REQUEST_DELIVERY = _signed("POST", "/v2.1/delivery/orders", (REST, DELIVERY))
-_CANCEL_DELIVERY = _signed("DELETE", "/v2.1/delivery/orders/{}")
-_DELIVER_AUCTION = _signed("GET", "/v2.1/deliver-auction/{}")
+_ORDERS = ep.ORDERS.route  # order recovery looks orders up here
 _PLACE = _signed("POST", "/v2/orders/place")
 _MODIFY = _signed("POST", "/v2/orders/modify")
 _CANCEL = _signed("DELETE", "/v2/orders/cancel")
-_MINT = _signed("POST", "/v2/mint", (REST, MINT_REDEEM))
-_MINT_HISTORY = _signed("GET", "/v2/mint/{}")
-_REDEEM = _signed("POST", "/v2/redeem", (REST, MINT_REDEEM))
-_REDEEM_HISTORY = _signed("GET", "/v2/redeem/{}")
-_BORROW = _signed("POST", "/v2/borrow")
-_REPAY = _signed("POST", "/v2/repay")
-_BORROW_HISTORY = _signed("GET", "/v2/borrow/{}")
-_REPAY_HISTORY = _signed("GET", "/v2/repay/{}")
-_BORROWING_SUMMARY = _signed("GET", "/v2/borrowingSummary")
-_CLOSE_BORROW = _signed("POST", "/v2/borrow/close")
-_FUNDING_PAYMENTS = _signed("GET", "/v2/funding-payments")
 
-_account_info = envelope_list_decoder(AccountInfo)
-_balances = envelope_list_decoder(Balance)
-# A position call may answer ``"data": null`` when there is none.
-_positions: Decoder[Envelope[list[Position] | None]] = decoder_for(Envelope[list[Position] | None])
-_trades = envelope_list_decoder(Trade)
-_open_orders = envelope_list_decoder(OpenOrder)
-_orders = envelope_list_decoder(OrderStatus)
-_cancel_all = envelope_decoder(CancelAllResult)
-_delivery_orders = envelope_list_decoder(DeliveryOrder)
-_delivery_requests = envelope_list_decoder(DeliveryRequest)
-_strings = envelope_list_decoder(str)
-_deliver_auction = envelope_list_decoder(DeliverAuction)
-_mint = envelope_decoder(Mint)
-_mint_history = envelope_list_decoder(MintRecord)
-_redeem = envelope_decoder(Redeem)
-_redeem_history = envelope_list_decoder(RedeemRecord)
-_borrow = envelope_decoder(Borrow)
-_repay = envelope_decoder(Repay)
-_borrow_history = envelope_list_decoder(Borrow)
-_repay_history = envelope_list_decoder(Repay)
-_borrowing_summary = envelope_list_decoder(BorrowingSummary)
-_order_result = envelope_decoder(OrderResult)
-_funding_payments = envelope_list_decoder(FundingPayment)
-
-_encode = msgspec.json.Encoder().encode
 
 # The success text of DELETE /v2.1/delivery/orders/{id}; the docs' failure answer is also HTTP 200
 # with a one-string list ("Cancel exception please try again").
@@ -149,29 +91,28 @@ class Private:
 
     async def account_info(self) -> list[AccountInfo]:
         """GET /v2/accountinfo: the account's margin and risk summary."""
-        return (await self._transport.request(_ACCOUNT_INFO, _account_info)).data
+        return await call(self._transport, ep.ACCOUNT_INFO)
 
     async def balances(self) -> list[Balance]:
         """GET /v2/balances: every coin balance of the account."""
-        return (await self._transport.request(_BALANCES, _balances)).data
+        return await call(self._transport, ep.BALANCES)
 
     async def balance(self, instrument_id: str) -> Balance:
         """GET /v2/balances/{instrumentId}: one coin's balance (NotFoundError if it has none)."""
-        coin = check_path_arg("instrument_id", instrument_id)
-        path = _BALANCE.path.format(coin)
-        items = (await self._transport.request(_BALANCE, _balances, path=path)).data
+        items: list[Balance] = await call(self._transport, ep.BALANCE, instrument_id=instrument_id)
         if not items:
-            raise NotFoundError(f"no balance of {coin}", status=200, endpoint=_BALANCE.name)
+            raise NotFoundError(
+                f"no balance of {instrument_id}", status=200, endpoint=ep.BALANCE.route.name
+            )
         return items[0]
 
     async def positions(self) -> list[Position]:
         """GET /v2/positions: every open position of the account."""
-        return (await self._transport.request(_POSITIONS, _positions)).data or []
+        return await call(self._transport, ep.POSITIONS)
 
     async def position(self, instrument_id: str) -> Position | None:
         """GET /v2/positions/{instrumentId}: one position, or None when there is none."""
-        path = _POSITION.path.format(check_path_arg("instrument_id", instrument_id))
-        items = (await self._transport.request(_POSITION, _positions, path=path)).data
+        items = await call(self._transport, ep.POSITION, instrument_id=instrument_id)
         return items[0] if items else None
 
     async def trades(
@@ -183,13 +124,41 @@ class Private:
         end_time: int | None = None,
     ) -> list[Trade]:
         """GET /v2/trades/{marketCode}: the account's fills; ``limit`` 1-1000, 7-day windows."""
-        path = _TRADES.path.format(check_path_arg("market_code", market_code))
-        query = history_query(limit, 1000, start_time, end_time)
-        return (await self._transport.request(_TRADES, _trades, path=path, query=query)).data
+        return await call(
+            self._transport,
+            ep.PRIVATE_TRADES,
+            market_code=market_code,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_trades(
+        self,
+        market_code: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Trade]:
+        """Every fill of the account in a market from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 1000)."""
+        return iterate(
+            self._transport,
+            ep.PRIVATE_TRADES,
+            market_code=market_code,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def open_orders(self) -> list[OpenOrder]:
         """GET /v2/orders: the account's working orders."""
-        return (await self._transport.request(_OPEN_ORDERS, _open_orders)).data
+        return await call(self._transport, ep.OPEN_ORDERS)
 
     async def orders(
         self,
@@ -202,23 +171,43 @@ class Private:
         end_time: int | None = None,
     ) -> list[OrderStatus]:
         """GET /v2.1/orders: order history in every status; ``limit`` 1-100, 7-day windows."""
-        pairs: list[tuple[str, object]] = [
-            (
-                "marketCode",
-                None if market_code is None else check_path_arg("market_code", market_code),
-            ),
-            ("orderId", None if order_id is None else check_numeric_id("order_id", order_id)),
-            (
-                "clientOrderId",
-                None
-                if client_order_id is None
-                else check_numeric_id("client_order_id", client_order_id),
-            ),
-        ]
-        query = query_string(pairs)
-        rest = history_query(limit, 100, start_time, end_time)
-        query = "&".join(q for q in (query, rest) if q)
-        return (await self._transport.request(_ORDERS, _orders, query=query)).data
+        return await call(
+            self._transport,
+            ep.ORDERS,
+            market_code=market_code,
+            order_id=order_id,
+            client_order_id=client_order_id,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_orders(
+        self,
+        *,
+        market_code: str | None = None,
+        order_id: str | int | None = None,
+        client_order_id: str | int | None = None,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[OrderStatus]:
+        """Every order of the account created from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 100)."""
+        return iterate(
+            self._transport,
+            ep.ORDERS,
+            market_code=market_code,
+            order_id=order_id,
+            client_order_id=client_order_id,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def funding_payments(
         self,
@@ -228,13 +217,39 @@ class Private:
         start_time: int | None = None,
         end_time: int | None = None,
     ) -> list[FundingPayment]:
-        """GET /v2/funding-payments: the account's funding payments; ``limit`` 1-50."""
-        query = query_string([("marketCode", check_path_arg("market_code", market_code))])
-        rest = history_query(limit, 50, start_time, end_time)
-        query = "&".join(q for q in (query, rest) if q)
-        return (
-            await self._transport.request(_FUNDING_PAYMENTS, _funding_payments, query=query)
-        ).data
+        """GET /v2/funding-payments: the account's funding payments; ``limit`` 1-500."""
+        return await call(
+            self._transport,
+            ep.FUNDING_PAYMENTS,
+            market_code=market_code,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_funding_payments(
+        self,
+        market_code: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[FundingPayment]:
+        """Every funding payment of the account in a market from ``start_time`` to ``end_time``
+        (ms, inclusive; default now), oldest first, in 7-day windows and pages of
+        ``page_size`` (default 500)."""
+        return iterate(
+            self._transport,
+            ep.FUNDING_PAYMENTS,
+            market_code=market_code,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -341,30 +356,23 @@ class Private:
     async def cancel_all_orders(self, market_code: str | None = None) -> CancelAllResult:
         """DELETE /v2/cancel/orders[/{marketCode}]: cancel every open order (of one market)."""
         if market_code is None:
-            return (await self._transport.request(_CANCEL_ALL, _cancel_all)).data
-        path = _CANCEL_ALL_MARKET.path.format(check_path_arg("market_code", market_code))
-        return (await self._transport.request(_CANCEL_ALL_MARKET, _cancel_all, path=path)).data
+            return await call(self._transport, ep.CANCEL_ALL)
+        return await call(self._transport, ep.CANCEL_ALL_MARKET, market_code=market_code)
 
     # -- delivery ----------------------------------------------------------------------------
 
     async def delivery_orders(self) -> list[DeliveryOrder]:
         """GET /v2.1/delivery/orders: the account's delivery history."""
-        return (await self._transport.request(_DELIVERY_ORDERS, _delivery_orders)).data
+        return await call(self._transport, ep.DELIVERY_ORDERS)
 
     async def request_delivery(self, instrument_id: str, quantity: Any) -> list[DeliveryRequest]:
         """POST /v2.1/delivery/orders: ask for physical delivery of a perpetual swap position.
 
         Sent as the docs' example does: the parameters in the query string and in the JSON body.
         """
-        instrument = check_path_arg("instrument_id", instrument_id)
-        qty = format_decimal(check_decimal("quantity", quantity))
-        query = query_string([("instrumentId", instrument), ("qtyDeliver", qty)])
-        body = _encode({"instrumentId": instrument, "qtyDeliver": qty})
-        return (
-            await self._transport.request(
-                _REQUEST_DELIVERY, _delivery_requests, query=query, body=body
-            )
-        ).data
+        return await call(
+            self._transport, ep.REQUEST_DELIVERY, instrument_id=instrument_id, quantity=quantity
+        )
 
     async def cancel_delivery(self, delivery_order_id: str | int) -> str:
         """DELETE /v2.1/delivery/orders/{deliveryOrderId}: cancel a pending delivery.
@@ -372,31 +380,22 @@ class Private:
         Returns the exchange's confirmation; its documented failure answer (HTTP 200,
         "Cancel exception please try again") raises APIError.
         """
-        path = _CANCEL_DELIVERY.path.format(
-            check_numeric_id("delivery_order_id", delivery_order_id)
-        )
-        texts = (await self._transport.request(_CANCEL_DELIVERY, _strings, path=path)).data
+        texts = await call(self._transport, ep.CANCEL_DELIVERY, delivery_order_id=delivery_order_id)
         text = " ".join(texts)
         if _DELIVERY_CANCELLED not in text.lower():
-            raise APIError(text or "empty answer", status=200, endpoint=_CANCEL_DELIVERY.name)
+            route = ep.CANCEL_DELIVERY.route
+            raise APIError(text or "empty answer", status=200, endpoint=route.name)
         return text
 
     async def deliver_auction(self, instrument_id: str) -> list[DeliverAuction]:
         """GET /v2.1/deliver-auction/{instrumentId}: the next delivery auction of a swap."""
-        path = _DELIVER_AUCTION.path.format(check_path_arg("instrument_id", instrument_id))
-        return (await self._transport.request(_DELIVER_AUCTION, _deliver_auction, path=path)).data
+        return await call(self._transport, ep.DELIVER_AUCTION, instrument_id=instrument_id)
 
     # -- mint, redeem, borrow, repay ---------------------------------------------------------
 
     async def mint(self, asset: str, quantity: Any) -> Mint:
         """POST /v2/mint: mint a flex asset (flexUSD, flexBTC, flexETH, flexFLEX)."""
-        body = _encode(
-            {
-                "asset": check_choice("asset", asset, _FLEX_ASSETS),
-                "quantity": format_decimal(check_decimal("quantity", quantity)),
-            }
-        )
-        return (await self._transport.request(_MINT, _mint, body=body)).data
+        return await call(self._transport, ep.MINT, asset=asset, quantity=quantity)
 
     async def mint_history(
         self,
@@ -407,24 +406,43 @@ class Private:
         end_time: int | None = None,
     ) -> list[MintRecord]:
         """GET /v2/mint/{asset}: mint history, newest first; ``limit`` 1-100."""
-        path = _MINT_HISTORY.path.format(check_choice("asset", asset, _FLEX_ASSETS))
-        query = history_query(limit, 100, start_time, end_time)
-        return (
-            await self._transport.request(_MINT_HISTORY, _mint_history, path=path, query=query)
-        ).data
+        return await call(
+            self._transport,
+            ep.MINT_HISTORY,
+            asset=asset,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_mint_history(
+        self,
+        asset: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[MintRecord]:
+        """Every mint of a flex asset from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 100)."""
+        return iterate(
+            self._transport,
+            ep.MINT_HISTORY,
+            asset=asset,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def redeem(
         self, asset: str, quantity: Any, type: RedeemType | str = RedeemType.NORMAL
     ) -> Redeem:
         """POST /v2/redeem: redeem a flex asset, ``type`` Normal (next cycle) or Instant."""
-        body = _encode(
-            {
-                "asset": check_choice("asset", asset, _FLEX_ASSETS),
-                "quantity": format_decimal(check_decimal("quantity", quantity)),
-                "type": check_choice("type", type, _REDEEM_TYPES),
-            }
-        )
-        return (await self._transport.request(_REDEEM, _redeem, body=body)).data
+        return await call(self._transport, ep.REDEEM, asset=asset, quantity=quantity, type=type)
 
     async def redeem_history(
         self,
@@ -435,37 +453,60 @@ class Private:
         end_time: int | None = None,
     ) -> list[RedeemRecord]:
         """GET /v2/redeem/{asset}: redemption history, newest first; ``limit`` 1-100."""
-        path = _REDEEM_HISTORY.path.format(check_choice("asset", asset, _FLEX_ASSETS))
-        query = history_query(limit, 100, start_time, end_time)
-        return (
-            await self._transport.request(_REDEEM_HISTORY, _redeem_history, path=path, query=query)
-        ).data
+        return await call(
+            self._transport,
+            ep.REDEEM_HISTORY,
+            asset=asset,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_redeem_history(
+        self,
+        asset: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[RedeemRecord]:
+        """Every redemption of a flex asset requested from ``start_time`` to ``end_time`` (ms,
+        inclusive; default now), oldest first, in 7-day windows and pages of ``page_size``
+        (default 100)."""
+        return iterate(
+            self._transport,
+            ep.REDEEM_HISTORY,
+            asset=asset,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def borrow(
         self, borrow_asset: str, collateral_asset: str, collateral_amount: Any
     ) -> Borrow:
         """POST /v2/borrow: borrow ``borrow_asset`` (USD) against collateral."""
-        body = _encode(
-            {
-                "borrowAsset": check_path_arg("borrow_asset", borrow_asset),
-                "collateralAsset": check_path_arg("collateral_asset", collateral_asset),
-                "collateralAmount": format_decimal(
-                    check_decimal("collateral_amount", collateral_amount)
-                ),
-            }
+        return await call(
+            self._transport,
+            ep.BORROW,
+            borrow_asset=borrow_asset,
+            collateral_asset=collateral_asset,
+            collateral_amount=collateral_amount,
         )
-        return (await self._transport.request(_BORROW, _borrow, body=body)).data
 
     async def repay(self, repay_asset: str, regain_asset: str, regain_amount: Any) -> Repay:
         """POST /v2/repay: repay a loan in ``repay_asset`` (USD), regaining collateral."""
-        body = _encode(
-            {
-                "repayAsset": check_path_arg("repay_asset", repay_asset),
-                "regainAsset": check_path_arg("regain_asset", regain_asset),
-                "regainAmount": format_decimal(check_decimal("regain_amount", regain_amount)),
-            }
+        return await call(
+            self._transport,
+            ep.REPAY,
+            repay_asset=repay_asset,
+            regain_asset=regain_asset,
+            regain_amount=regain_amount,
         )
-        return (await self._transport.request(_REPAY, _repay, body=body)).data
 
     async def borrow_history(
         self,
@@ -476,11 +517,38 @@ class Private:
         end_time: int | None = None,
     ) -> list[Borrow]:
         """GET /v2/borrow/{asset}: borrow history by collateral asset; ``limit`` 1-100."""
-        path = _BORROW_HISTORY.path.format(check_path_arg("asset", asset))
-        query = history_query(limit, 100, start_time, end_time)
-        return (
-            await self._transport.request(_BORROW_HISTORY, _borrow_history, path=path, query=query)
-        ).data
+        return await call(
+            self._transport,
+            ep.BORROW_HISTORY,
+            asset=asset,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_borrow_history(
+        self,
+        asset: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Borrow]:
+        """Every borrow against a collateral asset from ``start_time`` to ``end_time`` (ms,
+        inclusive; default now), oldest first, in 7-day windows and pages of ``page_size``
+        (default 100)."""
+        return iterate(
+            self._transport,
+            ep.BORROW_HISTORY,
+            asset=asset,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def repay_history(
         self,
@@ -491,28 +559,53 @@ class Private:
         end_time: int | None = None,
     ) -> list[Repay]:
         """GET /v2/repay/{asset}: repay history by regained asset; ``limit`` 1-100."""
-        path = _REPAY_HISTORY.path.format(check_path_arg("asset", asset))
-        query = history_query(limit, 100, start_time, end_time)
-        return (
-            await self._transport.request(_REPAY_HISTORY, _repay_history, path=path, query=query)
-        ).data
+        return await call(
+            self._transport,
+            ep.REPAY_HISTORY,
+            asset=asset,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_repay_history(
+        self,
+        asset: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Repay]:
+        """Every repayment regaining an asset from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 100)."""
+        return iterate(
+            self._transport,
+            ep.REPAY_HISTORY,
+            asset=asset,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def borrowing_summary(self) -> list[BorrowingSummary]:
         """GET /v2/borrowingSummary: what the account owes, by asset."""
-        return (await self._transport.request(_BORROWING_SUMMARY, _borrowing_summary)).data
+        return await call(self._transport, ep.BORROWING_SUMMARY)
 
     async def close_borrow(
         self, market_code: str, *, price: Any = None, quantity: Any = None
     ) -> OrderResult:
         """POST /v2/borrow/close: close a borrow (at market price, in full, by default)."""
-        payload: dict[str, str] = {"marketCode": check_path_arg("market_code", market_code)}
-        if price is not None:
-            payload["price"] = format_decimal(check_decimal("price", price))
-        if quantity is not None:
-            payload["quantity"] = format_decimal(check_decimal("quantity", quantity))
-        return (
-            await self._transport.request(_CLOSE_BORROW, _order_result, body=_encode(payload))
-        ).data
+        return await call(
+            self._transport,
+            ep.CLOSE_BORROW,
+            market_code=market_code,
+            price=price,
+            quantity=quantity,
+        )
 
     def _window(self, recv_window: int | None) -> int:
         if recv_window is None:

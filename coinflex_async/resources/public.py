@@ -1,21 +1,17 @@
-"""``client.public``: market data, no credentials needed."""
+"""``client.public``: market data, no credentials needed.
+
+Each method is declared in ``coinflex_async._endpoints``; the bodies here only hand their
+arguments to it, so the signatures and docstrings stay what an IDE and ``help()`` show.
+"""
 
 from __future__ import annotations
 
-from msgspec.json import Decoder
+from collections.abc import AsyncIterator, Callable
 
+from .. import _endpoints as ep
+from .._endpoints import TIMEFRAMES, call, iterate
 from .._errors import DecodeError
-from .._transport import Route, Transport
-from .._validation import (
-    check_choice,
-    check_int,
-    check_path_arg,
-    check_time,
-    choices,
-    history_query,
-    ms_to_datetime_text,
-    query_string,
-)
+from .._transport import Transport
 from ..models import (
     Asset,
     Candle,
@@ -23,38 +19,13 @@ from ..models import (
     FundingRate,
     Market,
     OrderBook,
-    Ping,
     PublicTrade,
     Ticker,
 )
-from ..models._base import decoder_for, envelope_list_decoder
 
 __all__ = ["TIMEFRAMES", "Public"]
 
-# The candle timeframes the docs list.
-TIMEFRAMES = ("60s", "300s", "900s", "1800s", "3600s", "7200s", "14400s", "86400s")
-_TIMEFRAMES = choices(TIMEFRAMES)
-
-_PING = Route("GET", "/v2/ping")
-_MARKETS = Route("GET", "/v2/all/markets")
-_ASSETS = Route("GET", "/v2/all/assets")
-_TRADES = Route("GET", "/v2/publictrades/{}")
-_TICKER = Route("GET", "/v2/ticker")
-_DELIVERY_FUNDING = Route("GET", "/v2/delivery/public/funding")
-_CANDLES = Route("GET", "/v2/candles/{}")
-_FUNDING_RATES = Route("GET", "/v2/funding-rates/{}")
-_DEPTH = Route("GET", "/v2/depth/{}/{}")
-
-_ping: Decoder[Ping] = decoder_for(Ping)
-_markets = envelope_list_decoder(Market)
-_assets = envelope_list_decoder(Asset)
-_trades = envelope_list_decoder(PublicTrade)
-_ticker = envelope_list_decoder(Ticker)
-# The docs show a bare list here, no envelope.
-_delivery_funding: Decoder[list[DeliveryFunding]] = decoder_for(list[DeliveryFunding])
-_candles = envelope_list_decoder(Candle)
-_funding_rates = envelope_list_decoder(FundingRate)
-_depth = envelope_list_decoder(OrderBook)
+Progress = Callable[[int], None]
 
 
 class Public:
@@ -67,16 +38,15 @@ class Public:
 
     async def ping(self) -> bool:
         """GET /v2/ping: whether the API service is up."""
-        body = await self._transport.request(_PING, _ping)
-        return body.success
+        return await call(self._transport, ep.PING)
 
     async def markets(self) -> list[Market]:
         """GET /v2/all/markets: every market, with tick size, quantity increment and bounds."""
-        return (await self._transport.request(_MARKETS, _markets)).data
+        return await call(self._transport, ep.MARKETS)
 
     async def assets(self) -> list[Asset]:
         """GET /v2/all/assets: every coin and bookable contract."""
-        return (await self._transport.request(_ASSETS, _assets)).data
+        return await call(self._transport, ep.ASSETS)
 
     async def trades(
         self,
@@ -91,14 +61,45 @@ class Public:
         ``limit`` 1-300 (exchange default 100); ``start_time``/``end_time`` in ms, at most 7 days
         apart.
         """
-        code = check_path_arg("market_code", market_code)
-        query = history_query(limit, 300, start_time, end_time)
-        path = _TRADES.path.format(code)
-        return (await self._transport.request(_TRADES, _trades, path=path, query=query)).data
+        return await call(
+            self._transport,
+            ep.PUBLIC_TRADES,
+            market_code=market_code,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_trades(
+        self,
+        market_code: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[PublicTrade]:
+        """Every trade of a market from ``start_time`` to ``end_time`` (ms, inclusive; default
+        now), oldest first, walked in 7-day windows and pages of ``page_size`` (default 300).
+
+        ``prefetch=True`` asks for the next range while the current one is consumed;
+        ``progress(ms)`` is called as the walk passes each range's end.
+        """
+        return iterate(
+            self._transport,
+            ep.PUBLIC_TRADES,
+            market_code=market_code,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def ticker(self) -> list[Ticker]:
         """GET /v2/ticker: 24-hour statistics of every market."""
-        return (await self._transport.request(_TICKER, _ticker)).data
+        return await call(self._transport, ep.TICKER)
 
     async def delivery_funding(
         self,
@@ -112,15 +113,13 @@ class Public:
         ``limit`` is sent as the docs' ``column`` parameter; ``start_time`` (ms) is sent in the
         docs' ``YYYY-MM-DD hh:mm:ss`` UTC form, the only endpoint that takes that form.
         """
-        pairs: list[tuple[str, object]] = []
-        if instrument_id is not None:
-            pairs.append(("instrumentId", check_path_arg("instrument_id", instrument_id)))
-        if limit is not None:
-            pairs.append(("column", check_int("limit", limit, low=1, high=1000)))
-        if start_time is not None:
-            pairs.append(("startTime", ms_to_datetime_text(check_time("start_time", start_time))))
-        query = query_string(pairs)
-        return await self._transport.request(_DELIVERY_FUNDING, _delivery_funding, query=query)
+        return await call(
+            self._transport,
+            ep.DELIVERY_FUNDING,
+            instrument_id=instrument_id,
+            limit=limit,
+            start_time=start_time,
+        )
 
     async def candles(
         self,
@@ -136,14 +135,40 @@ class Public:
         ``timeframe`` one of 60s, 300s, 900s, 1800s, 3600s, 7200s, 14400s, 86400s;
         ``limit`` 1-5000 (exchange default 500); times in ms, at most 7 days apart.
         """
-        code = check_path_arg("market_code", market_code)
-        frame = check_choice("timeframe", timeframe, _TIMEFRAMES)
-        query = f"timeframe={frame}"
-        rest = history_query(limit, 5000, start_time, end_time)
-        if rest:
-            query = f"{query}&{rest}"
-        path = _CANDLES.path.format(code)
-        return (await self._transport.request(_CANDLES, _candles, path=path, query=query)).data
+        return await call(
+            self._transport,
+            ep.CANDLES,
+            market_code=market_code,
+            timeframe=timeframe,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_candles(
+        self,
+        market_code: str,
+        *,
+        timeframe: str = "3600s",
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[Candle]:
+        """Every candle of a market from ``start_time`` to ``end_time`` (ms, inclusive; default
+        now), oldest first, in 7-day windows and pages of ``page_size`` (default 5000)."""
+        return iterate(
+            self._transport,
+            ep.CANDLES,
+            market_code=market_code,
+            timeframe=timeframe,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def funding_rates(
         self,
@@ -158,19 +183,43 @@ class Public:
         ``limit`` 1-500 (exchange default 50; the docs give no maximum, so this client caps it
         at the largest the other history endpoints take); times in ms, at most 7 days apart.
         """
-        code = check_path_arg("market_code", market_code)
-        query = history_query(limit, 500, start_time, end_time)
-        path = _FUNDING_RATES.path.format(code)
-        return (
-            await self._transport.request(_FUNDING_RATES, _funding_rates, path=path, query=query)
-        ).data
+        return await call(
+            self._transport,
+            ep.FUNDING_RATES,
+            market_code=market_code,
+            limit=limit,
+            start_time=start_time,
+            end_time=end_time,
+        )
+
+    def iter_funding_rates(
+        self,
+        market_code: str,
+        *,
+        start_time: int,
+        end_time: int | None = None,
+        page_size: int | None = None,
+        prefetch: bool = False,
+        progress: Progress | None = None,
+    ) -> AsyncIterator[FundingRate]:
+        """Every funding rate of a market from ``start_time`` to ``end_time`` (ms, inclusive;
+        default now), oldest first, in 7-day windows and pages of ``page_size`` (default 500)."""
+        return iterate(
+            self._transport,
+            ep.FUNDING_RATES,
+            market_code=market_code,
+            start_time=start_time,
+            end_time=end_time,
+            page_size=page_size,
+            prefetch=prefetch,
+            progress=progress,
+        )
 
     async def depth(self, market_code: str, level: int = 5) -> OrderBook:
         """GET /v2/depth/{marketCode}/{level}: the order book, ``level`` (1-100) levels a side."""
-        code = check_path_arg("market_code", market_code)
-        depth = check_int("level", level, low=1, high=100)
-        path = _DEPTH.path.format(code, depth)
-        books = (await self._transport.request(_DEPTH, _depth, path=path)).data
+        books: list[OrderBook] = await call(
+            self._transport, ep.DEPTH, market_code=market_code, level=level
+        )
         if not books:
-            raise DecodeError("the depth response has no order book", endpoint=_DEPTH.name)
+            raise DecodeError("the depth response has no order book", endpoint=ep.DEPTH.route.name)
         return books[0]

@@ -23,7 +23,8 @@ that hangs up mid-request is logged at DEBUG and counted as status 499 in ``sim.
 
 Test controls: ``sim.inject(Fault...)`` / ``sim.faults.clear()``, ``sim.stats``,
 ``sim.set_mark_price``, ``sim.add_liquidity`` (a market maker's resting orders),
-``sim.apply_funding``, ``sim.run_delivery_auction``, ``ManualClock`` (``clock=``), and
+``sim.apply_funding``, ``sim.run_delivery_auction``, ``sim.seed_history`` (months of fills,
+orders, funding, mint/redeem/borrow/repay history from a seed), ``ManualClock`` (``clock=``), and
 ``SimAccount.balance/available/reserved/position/entry_price/deposit``.
 
 Where things are
@@ -101,6 +102,12 @@ What it does like the exchange
   orderId, clientOrderId, marketCode and creation time: OrderOpened (working; with fill
   details once partly filled), OrderMatched (filled), OrderClosed (cancelled, replaced or
   ended unfilled). Fees there are negative (paid), in /v2/trades positive (as the docs).
+- History endpoints answer the newest ``limit`` items in ``[startTime, endTime]``, newest
+  first. As the changelog of 2021-12-21 says, /v2/trades, /v2/publictrades, /v2.1/orders,
+  /v2/mint, /v2/redeem, /v2/borrow, /v2/repay and the flex-protocol trades and deliveries
+  take ``startTime`` (default 24 hours before ``endTime``) and ``endTime`` (default now) at
+  most 7 days apart, else HTTP 400 code 20001; /v2/funding-payments takes ``limit`` up to
+  500 (default 500, since 2021-10-26). Larger limits than an endpoint's maximum: HTTP 400.
 - Balances: a spot order reserves what it may spend (a buy: limit price x quantity x (1 +
   taker fee); a sell: the quantity); fills move base and counter. Swap and repo fills move a
   position (average entry price; realized PnL to the USD balance; unrealized at the mark).
@@ -238,6 +245,7 @@ from ._clock import Clock, ManualClock
 from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
+from ._seed import SeededHistory
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 from ._ws_gateway import WebSocketSettings
 
@@ -254,6 +262,7 @@ __all__ = [
     "MarketType",
     "RateLimit",
     "RateLimits",
+    "SeededHistory",
     "SimAccount",
     "SimStats",
     "WS_FAULT_KINDS",

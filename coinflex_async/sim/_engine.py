@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 
 from ._accounts import Account, Fees, Fill, Order, OrderState, Position
@@ -562,9 +562,9 @@ class Engine:
         elif client_order_id is not None:
             candidates = reversed(account.by_client_order_id.get(client_order_id, []))
         elif market_code is not None:
-            candidates = reversed(account.history_by_market.get(market_code, []))
+            candidates = _created_by(account.history_by_market.get(market_code, []), end)
         else:
-            candidates = reversed(account.history)
+            candidates = _created_by(account.history, end)
         result: list[Order] = []
         for order in candidates:
             if market_code is not None and order.market.code != market_code:
@@ -581,6 +581,13 @@ class Engine:
             if len(result) >= limit:
                 break
         return result
+
+
+def _created_by(orders: list[Order], end: int) -> Iterator[Order]:
+    """Newest first from the last order created at or before ``end`` (the lists are in
+    creation order), so a request into a long history does not walk all of it."""
+    index = bisect.bisect_right(orders, end, key=lambda order: order.created)
+    return (orders[i] for i in range(index - 1, -1, -1))
 
 
 def _stop_key(entry: tuple[Decimal, int, Order]) -> tuple[Decimal, int]:

@@ -99,7 +99,7 @@ class AccountHandlers(Handlers):
         account = call.me
         market = self._market(call.path_param("marketCode"))
         limit = call.integer("limit", 500, maximum=1000, minimum=1)
-        start, end = call.time_range()
+        start, end = call.time_range(week=True)
         fills = newest(account.trades.get(market.code, []), start, end, limit)
         data = [wire.trade_item(fill) for fill in fills]
         return wire.envelope(

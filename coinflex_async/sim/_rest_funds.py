@@ -11,7 +11,7 @@ from . import _wire as wire
 from ._errors import SimError
 from ._markets import MarketType
 from ._numbers import format_decimal, parse_decimal
-from ._rest_pipeline import Call, Handlers
+from ._rest_pipeline import Call, Handlers, newest
 
 __all__ = ["FundsHandlers"]
 
@@ -99,14 +99,8 @@ class FundsHandlers(Handlers):
     ) -> list[Any]:
         asset = call.path_param("asset")
         limit = call.integer("limit", 100, maximum=100, minimum=1)
-        start, end = call.time_range()
-        chosen = []
-        for record in reversed(records):
-            if asset_of(record) == asset and start <= time_of(record) <= end:
-                chosen.append(record)
-                if len(chosen) >= limit:
-                    break
-        return chosen
+        start, end = call.time_range(week=True)
+        return newest(records, start, end, limit, time_of, lambda r: asset_of(r) == asset)
 
     def mint_history(self, call: Call) -> Any:
         records = self._history(
@@ -183,14 +177,13 @@ class FundsHandlers(Handlers):
         market = self._market(code)
         if market.type == MarketType.REPO:
             code = f"{market.base}-{market.counter}-SWAP-LIN"  # a repo's payments are its swap's
-        limit = call.integer("limit", 50, maximum=50, minimum=1)
-        start, end = call.time_range()
+        # The changelog (2021-10-26): limit default and maximum 500 (were 50), startTime
+        # default 500 hours ago.
+        limit = call.integer("limit", 500, maximum=500, minimum=1)
+        start, end = call.time_range(default_start=call.now - 500 * 3_600_000)
         payments = self.ledger.funding_payments.get(call.me.account_id, [])
-        data = [
-            wire.funding_payment_item(p)
-            for p in reversed(payments)
-            if p.market_code == code and start <= p.timestamp <= end
-        ][:limit]
+        chosen = newest(payments, start, end, limit, keep=lambda p: p.market_code == code)
+        data = [wire.funding_payment_item(p) for p in chosen]
         return self._envelope(call, "fundingPayments", data)
 
 

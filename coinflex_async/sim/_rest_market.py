@@ -56,7 +56,7 @@ class MarketDataHandlers(Handlers):
     def public_trades(self, call: Call) -> Any:
         market = self._market(call.path_param("marketCode"))
         limit = call.integer("limit", 100, maximum=300, minimum=1)
-        start, end = call.time_range()
+        start, end = call.time_range(week=True)
         trades = market.trades_between(start, end)[-limit:]
         data = [wire.public_trade_item(market, trade) for trade in reversed(trades)]
         return wire.envelope("publicTrades", call.now, data, {"marketCode": market.code})
@@ -108,9 +108,7 @@ class MarketDataHandlers(Handlers):
         limit = call.integer("limit", 50, maximum=500, minimum=1)
         start, end = call.time_range(default_start=call.now - WEEK_MS)
         records = self.ledger.funding_rates.get(market.code, [])
-        data = [
-            wire.funding_rate_item(r) for r in reversed(records) if start <= r.timestamp <= end
-        ][:limit]
+        data = [wire.funding_rate_item(r) for r in newest(records, start, end, limit)]
         return wire.envelope("fundingRates", call.now, data)
 
     def depth(self, call: Call) -> Any:
@@ -152,7 +150,7 @@ class MarketDataHandlers(Handlers):
         name, account = self._flex_account(call)
         market = self._market(call.path_param("marketCode"))
         limit = call.integer("limit", 100, maximum=500, minimum=1)
-        start, end = call.time_range()
+        start, end = call.time_range(week=True)
         data = [
             wire.trade_item(fill)
             for fill in newest(account.trades.get(market.code, []), start, end, limit)
@@ -162,7 +160,7 @@ class MarketDataHandlers(Handlers):
     def flex_deliveries(self, call: Call) -> Any:
         name, account = self._flex_account(call)
         limit = call.integer("limit", 100, maximum=500, minimum=1)
-        start, end = call.time_range()
+        start, end = call.time_range(week=True)
         orders = self.ledger.deliveries.get(account.account_id, [])
         data = [wire.delivery_item(o) for o in reversed(orders) if start <= o.last_updated <= end][
             :limit

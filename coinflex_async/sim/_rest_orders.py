@@ -43,7 +43,7 @@ class OrderHandlers(Handlers):
         order_id = call.text("orderId")
         client_order_id = call.text("clientOrderId")
         limit = call.integer("limit", 100, maximum=100, minimum=1)
-        start, end = call.time_range()
+        start, end = call.time_range(week=True)
         orders = self.engine.order_history(
             account,
             market_code=market_code,

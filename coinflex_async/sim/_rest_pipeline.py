@@ -5,6 +5,7 @@ and return the JSON body (or a ready ``web.Response``)."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,9 @@ from ._ws_gateway import WEBSOCKET_PATH
 __all__ = ["Call", "Endpoint", "Handlers", "RequestPipeline", "json_response", "newest"]
 
 log = logging.getLogger("coinflex_async.sim")
+
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(float_hook=Decimal)
@@ -75,11 +79,18 @@ class Call:
             raise SimError("20001", f"Invalid parameter: {name} must be {bounds}")
         return value
 
-    def time_range(self, default_start: int = 0) -> tuple[int, int]:
-        start = self.integer("startTime", default_start)
+    def time_range(self, default_start: int = 0, *, week: bool = False) -> tuple[int, int]:
+        """``startTime``/``endTime``; ``week``: the changelog's rule of 2021-12-21 for most
+        history endpoints (startTime defaults to 24 hours before endTime, at most 7 days
+        apart)."""
         end = self.integer("endTime", self.now)
+        start = self.integer("startTime", end - DAY_MS if week else default_start)
         if start > end:
             raise SimError("20001", "Invalid parameter: startTime is after endTime")
+        if week and end - start > WEEK_MS:
+            raise SimError(
+                "20001", "Invalid parameter: startTime and endTime must be within 7 days"
+            )
         return start, end
 
     def json_object(self) -> dict[str, Any]:
@@ -289,14 +300,30 @@ async def _trickle(
     return response
 
 
-def newest(fills: list[Any], start: int, end: int, limit: int) -> list[Any]:
-    chosen = []
-    for fill in reversed(fills):
-        if fill.timestamp > end:
-            continue
-        if fill.timestamp < start:
+def _timestamp(record: Any) -> int:
+    value: int = record.timestamp
+    return value
+
+
+def newest(
+    records: list[Any],
+    start: int,
+    end: int,
+    limit: int,
+    time_of: Callable[[Any], int] = _timestamp,
+    keep: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """The newest ``limit`` records with ``start <= time <= end``, newest first.
+
+    ``records`` are in time order (oldest first): a bisection finds the range's end, so a
+    request costs what it returns, not the length of a long history."""
+    chosen: list[Any] = []
+    index = bisect.bisect_right(records, end, key=time_of)
+    while index > 0 and len(chosen) < limit:
+        index -= 1
+        record = records[index]
+        if time_of(record) < start:
             break
-        chosen.append(fill)
-        if len(chosen) >= limit:
-            break
+        if keep is None or keep(record):
+            chosen.append(record)
     return chosen

@@ -22,6 +22,7 @@ from ._limits import RateLimiter, RateLimits, SimStats
 from ._markets import DEFAULT_ASSETS, DEFAULT_MARKETS, FLEX_ASSETS, MarketSpec, MarketType
 from ._numbers import ZERO, to_decimal
 from ._requests import NewOrderRequest
+from ._seed import SeededHistory, seed_history
 from ._ws_gateway import WEBSOCKET_PATH, WebSocketGateway, WebSocketSettings
 
 __all__ = ["DEFAULT_RATE_LIMITS", "SimAccount", "Simulator"]
@@ -339,6 +340,42 @@ class Simulator:
     def run_delivery_auction(self) -> int:
         """Settle every pending delivery now; returns how many were settled or cancelled."""
         return len(self.ledger.run_delivery_auction())
+
+    def seed_history(
+        self,
+        account: SimAccount,
+        *,
+        start: int,
+        end: int,
+        trades_per_day: int = 1000,
+        seed: int = 0,
+        market_code: str = "BTC-USD-SWAP-LIN",
+        flex_asset: str = "flexUSD",
+        collateral_asset: str = "BTC",
+        events_per_day: int = 4,
+        tie_share: float = 0.05,
+    ) -> SeededHistory:
+        """Write a long past for ``account`` between ``start`` and ``end`` (ms), the same for
+        the same ``seed``: ``trades_per_day`` fills in ``market_code`` (each with its filled
+        order, a public trade and the candles; ``tie_share`` of them share the previous fill's
+        millisecond), an hourly funding rate and payment, and ``events_per_day`` each of mints
+        and redemptions of ``flex_asset`` and borrows and repayments against
+        ``collateral_asset``. History only: balances and positions stay as they are. Call it
+        before trading in that market. Returns the counts written."""
+        return seed_history(
+            self.engine,
+            self.ledger,
+            self.engine.accounts[account.account_id],
+            start=start,
+            end=end,
+            trades_per_day=trades_per_day,
+            seed=seed,
+            market_code=market_code,
+            flex_asset=flex_asset,
+            collateral_asset=collateral_asset,
+            events_per_day=events_per_day,
+            tie_share=tie_share,
+        )
 
 
 def _websocket_settings(

@@ -65,6 +65,22 @@ def _check_covered_calls(
 
 
 def _recording(method: Any, name: str, called: set[str]) -> Any:
+    if name.split(".", 1)[1].startswith("iter_"):  # an async-iterator twin: check each item
+
+        @functools.wraps(method)
+        def walk(*args: Any, **kwargs: Any) -> Any:
+            called.add(name)
+            items = method(*args, **kwargs)
+
+            async def checked() -> Any:
+                async for item in items:
+                    check_types(item, name)
+                    yield item
+
+            return checked()
+
+        return walk
+
     @functools.wraps(method)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         called.add(name)
