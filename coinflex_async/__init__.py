@@ -17,6 +17,7 @@ from ._errors import (
     ClientClosedError,
     CoinFlexError,
     DecodeError,
+    LimitStoreError,
     NotFoundError,
     OrderRejectedError,
     OrderStatusUnknownError,
@@ -25,6 +26,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._metrics import Metrics
 from ._orders import BatchError
 from ._ratelimit import RateLimits, Window
 from ._transport import RetryPolicy
@@ -53,6 +55,8 @@ __all__ = [
     "ClientClosedError",
     "CoinFlexError",
     "DecodeError",
+    "LimitStoreError",
+    "Metrics",
     "ModifyOrder",
     "NewOrder",
     "NotFoundError",

@@ -1,47 +1,60 @@
-"""Client-side rate limits: named buckets of windows, each window an aiolimiter leaky bucket.
+"""Client-side rate limits: named buckets of windows, each window an exact sliding log.
 
 The exchange publishes its limits as "N requests per P seconds" and several apply to one call at
-once (REST 100/s *and* 2,500 per 5 minutes; delivery requests 2 per 10 s on top). A plain leaky
-bucket of capacity N lets through up to 2N in some window of P seconds (a full burst, then N more
-leaking in), which an exchange counting windows would refuse. So each window becomes a bucket with
-a small burst and a leak rate chosen so that no window of P seconds ever holds more than N
-departures, even if arrivals at the exchange bunch up by up to ``JITTER`` seconds:
+once (REST 100/s *and* 2,500 per 5 minutes; delivery requests 2 per 10 s on top). It counts
+requests in any window of P seconds, and lets a client use a window's whole budget at once. So
+each window is a log of the times its last N requests were let through: a request may leave
+when every window it needs holds fewer than N entries newer than P seconds, and otherwise waits
+exactly until the oldest entry that blocks it has aged out. That is the whole burst the exchange
+allows (100 requests at once, until 2,500 are used in any 5 minutes) and never a window over
+its maximum.
 
-    burst = ceil(N / 100)                      (1% of N, at least 1)
-    rate  = (N - burst + 1) / (P + JITTER)     requests per second
+Requests leave after they take their tokens, and arrivals at the exchange may bunch up compared
+with departures (network and scheduling); each window is therefore counted as if it were
+``JITTER`` seconds longer. A leaky bucket (aiolimiter, which this module used before) cannot
+express "bursts of 100/s but 2,500 per 5 minutes" without pacing every request at the long
+window's average rate, which is why the sliding log replaced it.
 
-In any window of P + JITTER seconds at most ``burst + rate * (P + JITTER) - 1 = N`` requests
-leave. The long-run rate is 95% of N/P for a 1 s window and over 99% for 10 s and longer ones.
+``coinflex_async._limitstore`` keeps the same logs in Redis, shared by many processes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-from aiolimiter import AsyncLimiter
+from typing import TYPE_CHECKING, Protocol
 
 from ._errors import TransportError
 
+if TYPE_CHECKING:
+    from ._metrics import Metrics
+
 __all__ = [
+    "ACCOUNT_BUCKETS",
     "DEFAULT_RATE_LIMITS",
     "DELIVERY",
     "JITTER",
     "MINT_REDEEM",
     "REST",
+    "Limiter",
     "RateLimiter",
     "RateLimits",
     "Window",
+    "wait_or_close",
 ]
 
 REST = "rest"
 DELIVERY = "delivery"
 MINT_REDEEM = "mint_redeem"
+# Buckets the exchange counts per account rather than per IP address (the WebSocket order
+# limit); a shared store keys them by account.
+ACCOUNT_BUCKETS = frozenset({"ws_orders"})
 
 # How much arrivals at the exchange may bunch up compared with departures (network and server
-# scheduling); each window is paced as if it were this much longer.
+# scheduling); each window is counted as if it were this much longer.
 JITTER = 0.05
 
 
@@ -55,11 +68,6 @@ class Window:
     def __post_init__(self) -> None:
         if self.max_requests < 1 or self.seconds <= 0:
             raise ValueError("a rate-limit window needs max_requests >= 1 and seconds > 0")
-
-    def limiter(self) -> AsyncLimiter:
-        burst = math.ceil(self.max_requests / 100)
-        rate = (self.max_requests - burst + 1) / (self.seconds + JITTER)
-        return AsyncLimiter(burst, burst / rate)
 
 
 def _rest() -> tuple[Window, ...]:
@@ -94,6 +102,67 @@ class RateLimits:
 DEFAULT_RATE_LIMITS = RateLimits()
 
 
+class Limiter(Protocol):
+    """What the transport needs of a limiter: in-process (:class:`RateLimiter`) or shared
+    (``coinflex_async._limitstore.RedisLimiter``)."""
+
+    async def acquire(
+        self,
+        buckets: tuple[str, ...] = ...,
+        closed: Callable[[], asyncio.Future[None]] | None = ...,
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class _Log:
+    """One window's sliding log: the times (monotonic seconds) of its newest grants."""
+
+    __slots__ = ("max", "span", "times")
+
+    def __init__(self, window: Window) -> None:
+        self.max = window.max_requests
+        self.span = window.seconds + JITTER
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """0 when a request may be let through at ``now``, else the seconds until it may."""
+        times = self.times
+        cutoff = now - self.span
+        while times and times[0] <= cutoff:
+            times.popleft()
+        count = len(times)
+        if count < self.max:
+            return 0.0
+        # The entry whose ageing-out leaves max - 1 in the window.
+        return times[count - self.max] + self.span - now
+
+
+class _Group:
+    """The windows of one bucket combination, and the queue of its waiting requests."""
+
+    __slots__ = ("logs", "names", "queue")
+
+    def __init__(self, logs: tuple[_Log, ...], names: tuple[str, ...]) -> None:
+        self.logs = logs
+        self.names = names  # the bucket of each log, for metrics
+        self.queue = asyncio.Lock()
+
+    def take(self, now: float) -> tuple[float, int]:
+        """Take a token from every window at ``now`` and return (0, -1); or take none and
+        return the wait and the index of the log that sets it."""
+        wait = 0.0
+        blocking = -1
+        for index, log in enumerate(self.logs):
+            needed = log.wait(now)
+            if needed > wait:
+                wait, blocking = needed, index
+        if blocking < 0:
+            for log in self.logs:
+                log.times.append(now)
+        return wait, blocking
+
+
 class RateLimiter:
     """Takes one token from every window of the named buckets before a request leaves.
 
@@ -101,39 +170,35 @@ class RateLimiter:
     bucket while the request still waits for another would be spent at the wrong time and let the
     first bucket's window overflow. Waiters queue per bucket combination (first come, first
     served); only the head of a queue waits for capacity, so a request held by a slow bucket
-    (delivery: 2 per 10 s) does not hold up plain REST calls.
-
-    aiolimiter binds to the running loop, so the limiters are built on first use, inside it.
+    (delivery: 2 per 10 s) does not hold up plain REST calls. Taking tokens never suspends, so
+    the check and the take happen at one instant.
     """
 
-    __slots__ = ("_groups", "_limits", "_queues")
+    __slots__ = ("_groups", "_logs", "_metrics", "_monotonic")
 
-    def __init__(self, limits: RateLimits) -> None:
-        self._limits = limits
-        self._groups: dict[tuple[str, ...], tuple[AsyncLimiter, ...]] | None = None
-        self._queues: dict[tuple[str, ...], asyncio.Lock] = {}
-
-    def _build(self) -> dict[tuple[str, ...], tuple[AsyncLimiter, ...]]:
-        limiters = {
-            name: tuple(window.limiter() for window in windows)
-            for name, windows in self._limits.buckets().items()
+    def __init__(
+        self,
+        limits: RateLimits,
+        *,
+        metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logs = {
+            name: tuple(_Log(window) for window in windows)
+            for name, windows in limits.buckets().items()
         }
-        # Precompute the bucket combinations endpoints use, so acquire() is one dict lookup.
-        groups = {
-            (REST,): limiters[REST],
-            (REST, DELIVERY): limiters[REST] + limiters[DELIVERY],
-            (REST, MINT_REDEEM): limiters[REST] + limiters[MINT_REDEEM],
-        }
-        self._queues = {key: asyncio.Lock() for key in groups}
-        self._groups = groups
-        return groups
+        self._groups: dict[tuple[str, ...], _Group] = {}
+        self._metrics = metrics
+        self._monotonic = monotonic
 
-    def has_capacity(self, buckets: tuple[str, ...] = (REST,)) -> bool:
-        """Whether a request could take its tokens now, without queueing."""
-        groups = self._groups or self._build()
-        return not self._queues[buckets].locked() and all(
-            limiter.has_capacity() for limiter in groups[buckets]
-        )
+    def _group(self, buckets: tuple[str, ...]) -> _Group:
+        try:
+            logs = tuple(log for name in buckets for log in self._logs[name])
+        except KeyError as exc:
+            raise ValueError(f"no rate-limit bucket named {exc.args[0]!r}") from None
+        names = tuple(name for name in buckets for _ in self._logs[name])
+        group = self._groups[buckets] = _Group(logs, names)
+        return group
 
     async def acquire(
         self,
@@ -145,37 +210,34 @@ class RateLimiter:
         ``closed`` gives a future that resolves when the client closes: a request still waiting
         then ends with TransportError instead of waiting out a window.
         """
-        groups = self._groups or self._build()
-        limiters = groups[buckets]
-        queue = self._queues[buckets]
-        if not queue.locked():
-            for limiter in limiters:
-                if not limiter.has_capacity():
-                    break
-            else:
-                await _take(limiters)
-                return
+        group = self._groups.get(buckets) or self._group(buckets)
+        queue = group.queue
+        if not queue.locked() and group.take(self._monotonic())[1] < 0:
+            return
+        started = self._monotonic()
+        bucket = group.names[0]
         async with queue:
             while True:
-                blocked = [limiter for limiter in limiters if not limiter.has_capacity()]
-                if not blocked:
-                    await _take(limiters)
-                    return
-                # A bucket frees one token every time_period / max_rate seconds.
-                delay = max(lim.time_period / lim.max_rate for lim in blocked)
-                if closed is None:
-                    await asyncio.sleep(delay)
-                    continue
-                closing = closed()
-                await asyncio.wait((closing,), timeout=delay)
-                if closing.done():
-                    raise TransportError(
-                        "the client was closed while the request waited for its turn"
-                    )
+                wait, blocking = group.take(self._monotonic())
+                if blocking < 0:
+                    break
+                bucket = group.names[blocking]
+                await wait_or_close(wait, closed)
+        if self._metrics is not None:
+            self._metrics.rate_limit_waited(bucket, self._monotonic() - started)
+
+    async def close(self) -> None:
+        """Nothing to release: the logs live in this process."""
 
 
-async def _take(limiters: tuple[AsyncLimiter, ...]) -> None:
-    # Every limiter was just seen with capacity, and aiolimiter's acquire() only suspends when
-    # it has none, so no other task runs between these: the tokens are taken at one instant.
-    for limiter in limiters:
-        await limiter.acquire()
+async def wait_or_close(delay: float, closed: Callable[[], asyncio.Future[None]] | None) -> None:
+    """Sleep ``delay`` seconds, or raise TransportError as soon as the client closes."""
+    if closed is None:
+        await asyncio.sleep(delay)
+        return
+    closing = closed()
+    await asyncio.wait((closing,), timeout=delay)
+    if closing.done():
+        raise TransportError(
+            "the client was closed while the request waited for its turn", request_sent=False
+        )

@@ -1,0 +1,242 @@
+"""Rate limits shared by many clients, processes and hosts: the sliding logs of _ratelimit.py,
+kept in Redis.
+
+Each window of each bucket is one sorted set, one member per request let through, scored with
+the time (microseconds, Redis's clock) it was let through. One Lua script checks and records a
+request in every window it needs, atomically: it trims entries older than the window, and either
+adds the request to every set or adds nothing and returns the exact wait (oldest blocking entry
++ window - now). The client sleeps that wait on its own monotonic clock, with a little jitter so
+that clients woken by the same expiry do not all ask at once, and asks again: no polling.
+
+- Time comes from ``redis.call('TIME')`` inside the script, never from the hosts, whose clocks
+  differ (Redis >= 5 replicates scripts by effect, which allows it).
+- Every key of a namespace carries the hash tag ``{namespace}``, so one script's keys share a
+  slot on Redis Cluster. REST buckets are per IP address (per namespace); buckets the exchange
+  counts per account (``ws_orders``) are keyed by a hash of the API key as well.
+- ``register_script`` runs the script by its SHA and loads it again on NOSCRIPT (a restarted
+  or failed-over Redis has forgotten it).
+- A restart loses the logs: for one window after it, the clients may send that window's
+  maximum again on top of what was already sent; at most one extra window's worth, which the
+  exchange answers with 429s (honoured through Retry-After).
+- The connection pool blocks (with a timeout) when all its connections are busy, socket
+  timeouts are explicit, and a command is retried once after a connection error or timeout. A
+  retried script whose first run did reach Redis records its request twice: that only
+  over-throttles (one slot is wasted until it ages out), never lets more through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from ._errors import LimitStoreError
+from ._ratelimit import ACCOUNT_BUCKETS, JITTER, REST, RateLimiter, RateLimits, wait_or_close
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
+    from ._metrics import Metrics
+
+__all__ = ["DEFAULT_NAMESPACE", "RedisLimiter"]
+
+log = logging.getLogger("coinflex_async")
+
+DEFAULT_NAMESPACE = "coinflex_async"
+# After Redis failed, calls skip it (raising, or using local limits) for this long before one of
+# them asks it again: a hung Redis costs one call's timeout per second, not every call's.
+RETRY_STORE_AFTER = 1.0
+# The most extra sleep after an exact wait, spreading clients woken by the same expiry.
+WAKE_JITTER = 0.002
+
+# KEYS: one sorted set per window. ARGV[1]: this request's member; then per key its window
+# (microseconds, margin included) and its maximum. Returns {0, 0} when the request was recorded
+# in every window, else {wait in microseconds, 1-based index of the key that sets it}.
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local wait, blocking = 0, 0
+for i, key in ipairs(KEYS) do
+  local span = tonumber(ARGV[2 * i])
+  local most = tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local count = redis.call('ZCARD', key)
+  if count >= most then
+    local oldest = redis.call('ZRANGE', key, count - most, count - most, 'WITHSCORES')
+    local needed = tonumber(oldest[2]) + span - now
+    if needed > wait then
+      wait, blocking = needed, i
+    end
+  end
+end
+if blocking > 0 then
+  return {math.max(wait, 1), blocking}
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[1])
+  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 * i]) / 1000) + 1000)
+end
+return {0, 0}
+"""
+
+
+class _Group:
+    """The Redis keys and script arguments of one bucket combination, and its queue."""
+
+    __slots__ = ("args", "keys", "names", "queue")
+
+    def __init__(self, keys: list[str], args: list[int], names: tuple[str, ...]) -> None:
+        self.keys = keys
+        self.args = args
+        self.names = names
+        self.queue = asyncio.Lock()
+
+
+class RedisLimiter:
+    """The limiter of one client whose windows live in Redis (``limit_store=``).
+
+    Requests of one bucket combination queue in the client (first come, first served) and only
+    the head asks Redis, so a client sends at most one script per combination at a time.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        limits: RateLimits,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        api_key: str | None,
+        timeout: float,
+        fallback: str | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._url = url
+        self._windows = limits.buckets()
+        self._prefix = "{" + namespace + "}"
+        self._account = (
+            hashlib.sha256(api_key.encode()).hexdigest()[:16] if api_key is not None else "public"
+        )
+        # Redis gets half the call's timeout, then one retry of at most the other half.
+        self._op_timeout = timeout
+        self._socket_timeout = timeout / 2
+        self._local = RateLimiter(limits, metrics=metrics) if fallback == "local" else None
+        self._metrics = metrics
+        self._groups: dict[tuple[str, ...], _Group] = {}
+        self._member = f"{uuid.uuid4().hex[:16]}:".__add__
+        self._counter = itertools.count()
+        self._redis: Redis | None = None
+        self._script: AsyncScript | None = None
+        self._skip_until = 0.0
+        self._failing = False
+        self._closed = False
+
+    def _group(self, buckets: tuple[str, ...]) -> _Group:
+        keys: list[str] = []
+        args: list[int] = []
+        names: list[str] = []
+        for name in buckets:
+            if name not in self._windows:
+                raise ValueError(f"no rate-limit bucket named {name!r}")
+            scope = f":{self._account}" if name in ACCOUNT_BUCKETS else ""
+            for window in self._windows[name]:
+                keys.append(f"{self._prefix}:{name}{scope}:{round(window.seconds * 1000)}ms")
+                args += (round((window.seconds + JITTER) * 1e6), window.max_requests)
+                names.append(name)
+        group = self._groups[buckets] = _Group(keys, args, tuple(names))
+        return group
+
+    def _connect(self) -> AsyncScript:
+        pool = BlockingConnectionPool.from_url(
+            self._url,
+            max_connections=8,
+            timeout=self._socket_timeout,
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1),
+        )
+        self._redis = Redis(connection_pool=pool)
+        self._script = self._redis.register_script(_SCRIPT)
+        return self._script
+
+    async def _take(self, group: _Group) -> tuple[float, int]:
+        """Ask Redis: (0, -1) when the tokens were taken, else (seconds to wait, log index)."""
+        script = self._script or self._connect()
+        member = self._member(str(next(self._counter)))
+        try:
+            answer: Any = await asyncio.wait_for(
+                script(keys=group.keys, args=[member, *group.args]), self._op_timeout
+            )
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            raise LimitStoreError(
+                f"the rate-limit store did not answer: {type(exc).__name__}: {exc}"
+            ) from exc
+        wait_us, blocking = int(answer[0]), int(answer[1])
+        return wait_us / 1e6, blocking - 1
+
+    async def acquire(
+        self,
+        buckets: tuple[str, ...] = (REST,),
+        closed: Callable[[], asyncio.Future[None]] | None = None,
+    ) -> None:
+        if self._closed:
+            raise LimitStoreError("the rate-limit store is closed")
+        if self._skip_until and time.monotonic() < self._skip_until:
+            if self._local is None:
+                raise LimitStoreError("the rate-limit store did not answer a moment ago")
+            await self._local.acquire(buckets, closed)
+            return
+        group = self._groups.get(buckets) or self._group(buckets)
+        try:
+            await self._acquire(group, closed)
+        except LimitStoreError as exc:
+            self._skip_until = time.monotonic() + RETRY_STORE_AFTER
+            if self._local is None:
+                raise
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "rate-limit store failed (%s); using local limits until it answers", exc
+                )
+            await self._local.acquire(buckets, closed)
+            return
+        if self._failing:
+            self._failing = False
+            log.warning("rate-limit store answers again: limits are shared again")
+
+    async def _acquire(
+        self, group: _Group, closed: Callable[[], asyncio.Future[None]] | None
+    ) -> None:
+        started = time.monotonic() if self._metrics is not None else 0.0
+        waited = group.queue.locked()
+        bucket = group.names[0]
+        async with group.queue:
+            while True:
+                if self._skip_until and time.monotonic() < self._skip_until:
+                    # The request ahead of this one found the store down.
+                    raise LimitStoreError("the rate-limit store did not answer a moment ago")
+                wait, blocking = await self._take(group)
+                if blocking < 0:
+                    break
+                waited = True
+                bucket = group.names[blocking]
+                await wait_or_close(wait + random.uniform(0, WAKE_JITTER), closed)
+        if waited and self._metrics is not None:
+            self._metrics.rate_limit_waited(bucket, time.monotonic() - started)
+
+    async def close(self) -> None:
+        """Close the connection pool (the client's close() calls this)."""
+        self._closed = True
+        redis, self._redis, self._script = self._redis, None, None
+        if redis is not None:
+            await redis.aclose(close_connection_pool=True)
