@@ -28,8 +28,8 @@ class Metrics(Protocol):
     def request_done(
         self, endpoint: str, status: int, attempts: int, seconds: float, response_bytes: int
     ) -> None:
-        """A call ended. ``endpoint`` is the route's template (``"GET /v2/depth/{market_code}/
-        {level}"``: few distinct values, fit for a label); ``status`` the HTTP status of the last
+        """A call ended. ``endpoint`` is the route's template (``"GET /v2/depth/{}/{}"``: few
+        distinct values, fit for a label); ``status`` the HTTP status of the last
         answer (200 on success; 0 when none came: a transport error, a body that could not be
         decoded, the limit store unreachable); ``attempts`` how many times it was sent or tried
         (retries included); ``seconds`` the call's wall time, rate-limit waits and retries
