@@ -60,21 +60,25 @@ RETRY_STORE_AFTER = 1.0
 # The most extra sleep after an exact wait, spreading clients woken by the same expiry.
 WAKE_JITTER = 0.002
 
-# KEYS: one sorted set per window. ARGV[1]: this request's member; then per key its window
-# (microseconds, margin included) and its maximum. Returns {0, 0} when the request was recorded
-# in every window, else {wait in microseconds, 1-based index of the key that sets it}.
-_SCRIPT = """
+# KEYS: one sorted set per window. ARGV[1]: this request's member; ARGV[2]: how long from now it
+# counts as in flight at most (microseconds); then per key its window (microseconds) and its
+# maximum. A request in flight is scored with the time it will have ended by at the latest, and
+# rescored with the time it ended when it ends (_RELEASE). Returns {0, 0} when the request was
+# recorded in every window, else {wait in microseconds, 1-based index of the key that sets it};
+# a wait on a request still in flight is the least it can be (a window from now).
+_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local flight = tonumber(ARGV[2])
 local wait, blocking = 0, 0
 for i, key in ipairs(KEYS) do
-  local span = tonumber(ARGV[2 * i])
-  local most = tonumber(ARGV[2 * i + 1])
+  local span = tonumber(ARGV[1 + 2 * i])
+  local most = tonumber(ARGV[2 + 2 * i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
   local count = redis.call('ZCARD', key)
   if count >= most then
     local oldest = redis.call('ZRANGE', key, count - most, count - most, 'WITHSCORES')
-    local needed = tonumber(oldest[2]) + span - now
+    local needed = math.min(tonumber(oldest[2]), now) + span - now
     if needed > wait then
       wait, blocking = needed, i
     end
@@ -84,21 +88,31 @@ if blocking > 0 then
   return {math.max(wait, 1), blocking}
 end
 for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[1])
-  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 * i]) / 1000) + 1000)
+  redis.call('ZADD', key, now + flight, ARGV[1])
+  redis.call('PEXPIRE', key, math.ceil((tonumber(ARGV[1 + 2 * i]) + flight) / 1000) + 1000)
 end
 return {0, 0}
+"""
+
+# KEYS: the windows of a request that ended; ARGV[1]: its member. Scores it with now.
+_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now, ARGV[1])
+end
+return 0
 """
 
 
 class _Group:
     """The Redis keys and script arguments of one bucket combination, and its queue."""
 
-    __slots__ = ("args", "keys", "names", "queue")
+    __slots__ = ("keys", "names", "queue", "spans")
 
-    def __init__(self, keys: list[str], args: list[int], names: tuple[str, ...]) -> None:
+    def __init__(self, keys: list[str], spans: list[int], names: tuple[str, ...]) -> None:
         self.keys = keys
-        self.args = args
+        self.spans = spans  # per key: window (microseconds), maximum
         self.names = names
         self.queue = asyncio.Lock()
 
@@ -107,7 +121,8 @@ class RedisLimiter:
     """The limiter of one client whose windows live in Redis (``limit_store=``).
 
     Requests of one bucket combination queue in the client (first come, first served) and only
-    the head asks Redis, so a client sends at most one script per combination at a time.
+    the head asks Redis, so a client runs at most one script per combination at a time. When a
+    request ends, a second script (in the background) rescores it with the time it ended.
     """
 
     def __init__(
@@ -130,20 +145,26 @@ class RedisLimiter:
         # Redis gets half the call's timeout, then one retry of at most the other half.
         self._op_timeout = timeout
         self._socket_timeout = timeout / 2
+        # A request is in flight for at most one attempt's timeout; a second more covers the
+        # release script's own travel.
+        self._flight_us = round((timeout + 1.0) * 1e6)
+        self._jitter_us = round(JITTER * 1e6)
         self._local = RateLimiter(limits, metrics=metrics) if fallback == "local" else None
         self._metrics = metrics
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._member = f"{uuid.uuid4().hex[:16]}:".__add__
         self._counter = itertools.count()
         self._redis: Redis | None = None
-        self._script: AsyncScript | None = None
+        self._take_script: AsyncScript | None = None
+        self._release_script: AsyncScript | None = None
+        self._releases: set[asyncio.Task[None]] = set()
         self._skip_until = 0.0
         self._failing = False
         self._closed = False
 
     def _group(self, buckets: tuple[str, ...]) -> _Group:
         keys: list[str] = []
-        args: list[int] = []
+        spans: list[int] = []
         names: list[str] = []
         for name in buckets:
             if name not in self._windows:
@@ -151,31 +172,31 @@ class RedisLimiter:
             scope = f":{self._account}" if name in ACCOUNT_BUCKETS else ""
             for window in self._windows[name]:
                 keys.append(f"{self._prefix}:{name}{scope}:{round(window.seconds * 1000)}ms")
-                args += (round((window.seconds + JITTER) * 1e6), window.max_requests)
+                spans += (round(window.seconds * 1e6), window.max_requests)
                 names.append(name)
-        group = self._groups[buckets] = _Group(keys, args, tuple(names))
+        group = self._groups[buckets] = _Group(keys, spans, tuple(names))
         return group
 
     def _connect(self) -> AsyncScript:
         pool = BlockingConnectionPool.from_url(
             self._url,
-            max_connections=8,
+            max_connections=16,
             timeout=self._socket_timeout,
             socket_timeout=self._socket_timeout,
             socket_connect_timeout=self._socket_timeout,
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), retries=1),
         )
         self._redis = Redis(connection_pool=pool)
-        self._script = self._redis.register_script(_SCRIPT)
-        return self._script
+        self._release_script = self._redis.register_script(_RELEASE)
+        self._take_script = self._redis.register_script(_TAKE)
+        return self._take_script
 
-    async def _take(self, group: _Group) -> tuple[float, int]:
+    async def _take(self, group: _Group, member: str, flight_us: int) -> tuple[float, int]:
         """Ask Redis: (0, -1) when the tokens were taken, else (seconds to wait, log index)."""
-        script = self._script or self._connect()
-        member = self._member(str(next(self._counter)))
+        script = self._take_script or self._connect()
         try:
             answer: Any = await asyncio.wait_for(
-                script(keys=group.keys, args=[member, *group.args]), self._op_timeout
+                script(keys=group.keys, args=[member, flight_us, *group.spans]), self._op_timeout
             )
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
             raise LimitStoreError(
@@ -184,21 +205,65 @@ class RedisLimiter:
         wait_us, blocking = int(answer[0]), int(answer[1])
         return wait_us / 1e6, blocking - 1
 
+    async def hold(
+        self,
+        buckets: tuple[str, ...] = (REST,),
+        closed: Callable[[], asyncio.Future[None]] | None = None,
+    ) -> tuple[object, ...]:
+        """Take the request's tokens in Redis (or locally, falling back); pass the result to
+        :meth:`release` when the request has ended."""
+        return await self._hold(buckets, closed, self._flight_us)
+
+    def release(self, token: object) -> None:
+        """The request of ``token`` ended: rescore it in Redis with now, in the background (a
+        release that fails leaves it counted until its in-flight bound: over-throttling)."""
+        assert isinstance(token, tuple)
+        if token[0] == "local":
+            assert self._local is not None
+            self._local.release(token[1])
+            return
+        group, member = token
+        script = self._release_script
+        if script is None or self._closed:
+            return
+        task = asyncio.ensure_future(self._release(script, group.keys, member))
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+
+    async def _release(self, script: AsyncScript, keys: list[str], member: str) -> None:
+        try:
+            await asyncio.wait_for(script(keys=keys, args=[member]), self._op_timeout)
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            log.debug("rate-limit store: a release failed (%s)", exc)
+
     async def acquire(
         self,
         buckets: tuple[str, ...] = (REST,),
         closed: Callable[[], asyncio.Future[None]] | None = None,
     ) -> None:
+        """Take the tokens of a request whose end will not be reported: it counts as ended
+        ``JITTER`` seconds from now."""
+        token = await self._hold(buckets, closed, self._jitter_us)
+        if token[0] == "local":
+            assert self._local is not None
+            self._local.release(token[1])
+
+    async def _hold(
+        self,
+        buckets: tuple[str, ...],
+        closed: Callable[[], asyncio.Future[None]] | None,
+        flight_us: int,
+    ) -> tuple[object, ...]:
         if self._closed:
             raise LimitStoreError("the rate-limit store is closed")
         if self._skip_until and time.monotonic() < self._skip_until:
             if self._local is None:
                 raise LimitStoreError("the rate-limit store did not answer a moment ago")
-            await self._local.acquire(buckets, closed)
-            return
+            return ("local", await self._local.hold(buckets, closed))
         group = self._groups.get(buckets) or self._group(buckets)
+        member = self._member(str(next(self._counter)))
         try:
-            await self._acquire(group, closed)
+            await self._wait_and_take(group, member, flight_us, closed)
         except LimitStoreError as exc:
             self._skip_until = time.monotonic() + RETRY_STORE_AFTER
             if self._local is None:
@@ -208,14 +273,18 @@ class RedisLimiter:
                 log.warning(
                     "rate-limit store failed (%s); using local limits until it answers", exc
                 )
-            await self._local.acquire(buckets, closed)
-            return
+            return ("local", await self._local.hold(buckets, closed))
         if self._failing:
             self._failing = False
             log.warning("rate-limit store answers again: limits are shared again")
+        return (group, member)
 
-    async def _acquire(
-        self, group: _Group, closed: Callable[[], asyncio.Future[None]] | None
+    async def _wait_and_take(
+        self,
+        group: _Group,
+        member: str,
+        flight_us: int,
+        closed: Callable[[], asyncio.Future[None]] | None,
     ) -> None:
         started = time.monotonic() if self._metrics is not None else 0.0
         waited = group.queue.locked()
@@ -225,7 +294,7 @@ class RedisLimiter:
                 if self._skip_until and time.monotonic() < self._skip_until:
                     # The request ahead of this one found the store down.
                     raise LimitStoreError("the rate-limit store did not answer a moment ago")
-                wait, blocking = await self._take(group)
+                wait, blocking = await self._take(group, member, flight_us)
                 if blocking < 0:
                     break
                 waited = True
@@ -235,8 +304,11 @@ class RedisLimiter:
             self._metrics.rate_limit_waited(bucket, time.monotonic() - started)
 
     async def close(self) -> None:
-        """Close the connection pool (the client's close() calls this)."""
+        """Finish the releases under way (briefly), then close the connection pool."""
         self._closed = True
-        redis, self._redis, self._script = self._redis, None, None
+        if self._releases:
+            await asyncio.wait(set(self._releases), timeout=self._op_timeout)
+        redis = self._redis
+        self._redis = self._take_script = self._release_script = None
         if redis is not None:
             await redis.aclose(close_connection_pool=True)

@@ -9,11 +9,17 @@ exactly until the oldest entry that blocks it has aged out. That is the whole bu
 allows (100 requests at once, until 2,500 are used in any 5 minutes) and never a window over
 its maximum.
 
-Requests leave after they take their tokens, and arrivals at the exchange may bunch up compared
-with departures (network and scheduling); each window is therefore counted as if it were
-``JITTER`` seconds longer. A leaky bucket (aiolimiter, which this module used before) cannot
-express "bursts of 100/s but 2,500 per 5 minutes" without pacing every request at the long
-window's average rate, which is why the sliding log replaced it.
+Requests leave after they take their tokens, and their travel times differ (connections being
+opened, the network, the scheduling of a busy host), so departures that respect a window can
+arrive bunched into one. A request therefore counts in its windows from when it takes its
+tokens until it ended (its answer came or it failed), and for a whole window after that: the
+exchange saw it somewhere in between, so the guarantee holds whatever the travel times. The
+cost is one round trip per window. (Logging departure times with every window counted 50 ms
+longer, tried first, let a fleet of processes on a loaded machine draw 429s.)
+
+A leaky bucket (aiolimiter, which this module used before) cannot express "bursts of 100/s but
+2,500 per 5 minutes" without pacing every request at the long window's average rate, which is
+why the sliding log replaced it.
 
 ``coinflex_async._limitstore`` keeps the same logs in Redis, shared by many processes.
 """
@@ -25,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import TransportError
 
@@ -53,8 +59,8 @@ MINT_REDEEM = "mint_redeem"
 # limit); a shared store keys them by account.
 ACCOUNT_BUCKETS = frozenset({"ws_orders"})
 
-# How much arrivals at the exchange may bunch up compared with departures (network and server
-# scheduling); each window is counted as if it were this much longer.
+# A request whose end is not reported (RateLimiter.acquire) counts as ended this long after it
+# took its tokens: how much arrivals at the exchange may bunch up compared with departures.
 JITTER = 0.05
 
 
@@ -106,6 +112,12 @@ class Limiter(Protocol):
     """What the transport needs of a limiter: in-process (:class:`RateLimiter`) or shared
     (``coinflex_async._limitstore.RedisLimiter``)."""
 
+    async def hold(
+        self, buckets: tuple[str, ...], closed: Callable[[], asyncio.Future[None]] | None
+    ) -> object: ...
+
+    def release(self, token: object) -> None: ...
+
     async def acquire(
         self,
         buckets: tuple[str, ...] = ...,
@@ -116,26 +128,36 @@ class Limiter(Protocol):
 
 
 class _Log:
-    """One window's sliding log: the times (monotonic seconds) of its newest grants."""
+    """One window's sliding log: the requests in flight, and the times (monotonic seconds) at
+    which the newest ones ended (their answer came, or they failed)."""
 
-    __slots__ = ("max", "span", "times")
+    __slots__ = ("in_flight", "max", "span", "times")
 
     def __init__(self, window: Window) -> None:
         self.max = window.max_requests
-        self.span = window.seconds + JITTER
+        self.span = window.seconds
+        self.in_flight = 0
         self.times: deque[float] = deque()
 
     def wait(self, now: float) -> float:
-        """0 when a request may be let through at ``now``, else the seconds until it may."""
+        """0 when a request may be let through at ``now``, else the seconds until it may
+        (``inf``: not before a request in flight ends)."""
         times = self.times
         cutoff = now - self.span
         while times and times[0] <= cutoff:
             times.popleft()
-        count = len(times)
+        count = len(times) + self.in_flight
         if count < self.max:
             return 0.0
-        # The entry whose ageing-out leaves max - 1 in the window.
-        return times[count - self.max] + self.span - now
+        # The entry whose ageing-out leaves max - 1 in the window (requests in flight end
+        # after every entry already in the log).
+        oldest = count - self.max
+        if oldest >= len(times):
+            return _UNTIL_RELEASED
+        return times[oldest] + self.span - now
+
+
+_UNTIL_RELEASED = float("inf")
 
 
 class _Group:
@@ -149,7 +171,7 @@ class _Group:
         self.queue = asyncio.Lock()
 
     def take(self, now: float) -> tuple[float, int]:
-        """Take a token from every window at ``now`` and return (0, -1); or take none and
+        """Count a request in flight in every window and return (0, -1); or count none and
         return the wait and the index of the log that sets it."""
         wait = 0.0
         blocking = -1
@@ -159,8 +181,14 @@ class _Group:
                 wait, blocking = needed, index
         if blocking < 0:
             for log in self.logs:
-                log.times.append(now)
+                log.in_flight += 1
         return wait, blocking
+
+    def end(self, at: float) -> None:
+        """A request of this group ended at ``at``: it ages out of each window from then."""
+        for log in self.logs:
+            log.in_flight -= 1
+            log.times.append(at)
 
 
 class RateLimiter:
@@ -172,9 +200,16 @@ class RateLimiter:
     served); only the head of a queue waits for capacity, so a request held by a slow bucket
     (delivery: 2 per 10 s) does not hold up plain REST calls. Taking tokens never suspends, so
     the check and the take happen at one instant.
+
+    A request counts in its windows from when it takes its tokens (:meth:`hold`) until
+    :meth:`release`, called when it ended, and then for a window's length. The exchange saw it
+    between those two instants, so no window of the exchange, wherever it starts, can hold more
+    than the maximum, however much the requests' travel times differ. :meth:`acquire` is for
+    requests whose end is not reported: they count as if they ended ``JITTER`` seconds after
+    leaving.
     """
 
-    __slots__ = ("_groups", "_logs", "_metrics", "_monotonic")
+    __slots__ = ("_groups", "_logs", "_metrics", "_monotonic", "_released")
 
     def __init__(
         self,
@@ -190,6 +225,8 @@ class RateLimiter:
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._metrics = metrics
         self._monotonic = monotonic
+        # Set when a request ends, for a queue head that waits on requests in flight.
+        self._released: asyncio.Event | None = None
 
     def _group(self, buckets: tuple[str, ...]) -> _Group:
         try:
@@ -200,12 +237,13 @@ class RateLimiter:
         group = self._groups[buckets] = _Group(logs, names)
         return group
 
-    async def acquire(
+    async def hold(
         self,
         buckets: tuple[str, ...] = (REST,),
         closed: Callable[[], asyncio.Future[None]] | None = None,
-    ) -> None:
-        """Take the request's tokens, waiting for them if need be.
+    ) -> _Group:
+        """Take the request's tokens, waiting for them if need be; pass the result to
+        :meth:`release` when the request has ended.
 
         ``closed`` gives a future that resolves when the client closes: a request still waiting
         then ends with TransportError instead of waiting out a window.
@@ -213,7 +251,7 @@ class RateLimiter:
         group = self._groups.get(buckets) or self._group(buckets)
         queue = group.queue
         if not queue.locked() and group.take(self._monotonic())[1] < 0:
-            return
+            return group
         started = self._monotonic()
         bucket = group.names[0]
         async with queue:
@@ -222,22 +260,66 @@ class RateLimiter:
                 if blocking < 0:
                     break
                 bucket = group.names[blocking]
-                await wait_or_close(wait, closed)
+                if wait == _UNTIL_RELEASED:
+                    if self._released is None:
+                        self._released = asyncio.Event()
+                    await wait_or_close(None, closed, self._released)
+                else:
+                    await wait_or_close(wait, closed)
         if self._metrics is not None:
             self._metrics.rate_limit_waited(bucket, self._monotonic() - started)
+        return group
+
+    def release(self, token: object) -> None:
+        """The request that took ``token`` (from :meth:`hold`) has ended."""
+        assert isinstance(token, _Group)
+        token.end(self._monotonic())
+        released = self._released
+        if released is not None:
+            self._released = None
+            released.set()
+
+    async def acquire(
+        self,
+        buckets: tuple[str, ...] = (REST,),
+        closed: Callable[[], asyncio.Future[None]] | None = None,
+    ) -> None:
+        """Take the tokens of a request whose end will not be reported: it counts as ended
+        ``JITTER`` seconds from now."""
+        group = await self.hold(buckets, closed)
+        group.end(self._monotonic() + JITTER)
+        released = self._released
+        if released is not None:
+            self._released = None
+            released.set()
 
     async def close(self) -> None:
         """Nothing to release: the logs live in this process."""
 
 
-async def wait_or_close(delay: float, closed: Callable[[], asyncio.Future[None]] | None) -> None:
-    """Sleep ``delay`` seconds, or raise TransportError as soon as the client closes."""
-    if closed is None:
-        await asyncio.sleep(delay)
+async def wait_or_close(
+    delay: float | None,
+    closed: Callable[[], asyncio.Future[None]] | None,
+    event: asyncio.Event | None = None,
+) -> None:
+    """Sleep ``delay`` seconds (None: until ``event`` is set), or raise TransportError as soon
+    as the client closes."""
+    if closed is None and event is None:
+        await asyncio.sleep(delay or 0.0)
         return
-    closing = closed()
-    await asyncio.wait((closing,), timeout=delay)
-    if closing.done():
+    waits: list[asyncio.Future[Any]] = []
+    closing = closed() if closed is not None else None
+    if closing is not None:
+        waits.append(closing)
+    setter = asyncio.ensure_future(event.wait()) if event is not None else None
+    if setter is not None:
+        waits.append(setter)
+    try:
+        await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if setter is not None:
+            setter.cancel()
+    if closing is not None and closing.done():
         raise TransportError(
             "the client was closed while the request waited for its turn", request_sent=False
         )

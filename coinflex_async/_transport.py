@@ -329,8 +329,12 @@ class Transport:
         # connection would hold its token and leave late, in a burst that overflows the
         # exchange's window. So at most as many requests as the pool has connections hold one.
         async with self._slots:
-            await self._limiter.acquire(route.buckets, self._closed_waiter)
-            return await self._send(route, url, headers, body, decoder)
+            token = await self._limiter.hold(route.buckets, self._closed_waiter)
+            try:
+                return await self._send(route, url, headers, body, decoder)
+            finally:
+                # The request counts in its windows until now, and a window's length after.
+                self._limiter.release(token)
 
     async def _send(
         self,

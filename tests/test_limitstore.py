@@ -57,7 +57,7 @@ async def test_namespaces_do_not_share(redis_url: str) -> None:
 async def test_each_request_is_one_entry_in_each_window_of_its_buckets(
     redis_url: str, redis_server: RedisServer
 ) -> None:
-    limits = cf.RateLimits(rest=(cf.Window(1000, 1.0), cf.Window(5000, 60.0)))
+    limits = cf.RateLimits(rest=(cf.Window(1000, 30.0), cf.Window(5000, 60.0)))
     async with Simulator(rate_limits=None) as sim:
         clients = [
             shared_client(sim.url, redis_url, rate_limits=limits, limit_namespace="ns")
@@ -67,10 +67,18 @@ async def test_each_request_is_one_entry_in_each_window_of_its_buckets(
         await asyncio.gather(*(c.public.ping() for c in clients for _ in range(50)))
         for client in clients:
             await client.close()
-    assert redis_server.integer("ZCARD", "{ns}:rest:1000ms") == 200
+    assert redis_server.integer("ZCARD", "{ns}:rest:30000ms") == 200
     assert redis_server.integer("ZCARD", "{ns}:rest:60000ms") == 200
+    # Each ended, and was rescored with the time it ended (in flight, it is scored with the
+    # latest it could end: a timeout and a second from when it left).
+    now_us = round(time.time() * 1e6)
+    assert redis_server.integer("ZCOUNT", "{ns}:rest:60000ms", str(now_us), "+inf") == 0
+    assert (
+        redis_server.integer("ZCOUNT", "{ns}:rest:60000ms", str(now_us - 5_000_000), "+inf") == 200
+    )
+    # The key expires once its newest entry could have aged out: window + in-flight bound + 1 s.
     ttl = redis_server.integer("PTTL", "{ns}:rest:60000ms")
-    assert 59_000 < ttl <= 61_050  # expires when its newest entry has aged out
+    assert 60_000 + 11_000 < ttl <= 60_000 + 11_000 + 1_000
 
 
 class _WithAccountBucket(cf.RateLimits):
