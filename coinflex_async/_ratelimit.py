@@ -173,15 +173,24 @@ class _Group:
     def take(self, now: float) -> tuple[float, int]:
         """Count a request in flight in every window and return (0, -1); or count none and
         return the wait and the index of the log that sets it."""
+        for log in self.logs:  # _Log.wait() inlined: this runs for every request
+            times = log.times
+            cutoff = now - log.span
+            while times and times[0] <= cutoff:
+                times.popleft()
+            if len(times) + log.in_flight >= log.max:
+                return self._blocked(now)
+        for log in self.logs:
+            log.in_flight += 1
+        return 0.0, -1
+
+    def _blocked(self, now: float) -> tuple[float, int]:
         wait = 0.0
-        blocking = -1
+        blocking = 0
         for index, log in enumerate(self.logs):
             needed = log.wait(now)
             if needed > wait:
                 wait, blocking = needed, index
-        if blocking < 0:
-            for log in self.logs:
-                log.in_flight += 1
         return wait, blocking
 
     def end(self, at: float) -> None:
@@ -272,8 +281,7 @@ class RateLimiter:
 
     def release(self, token: object) -> None:
         """The request that took ``token`` (from :meth:`hold`) has ended."""
-        assert isinstance(token, _Group)
-        token.end(self._monotonic())
+        token.end(self._monotonic())  # type: ignore[attr-defined]
         released = self._released
         if released is not None:
             self._released = None
