@@ -64,16 +64,11 @@ async def measure(redis_url: str, n: int) -> dict[str, dict[str, float]]:
     shared = RedisLimiter(redis_url, WIDE, namespace="bench", api_key=None, timeout=5.0)
     try:
 
-        async def redis_hold() -> None:
+        async def warm_up() -> None:
             shared.release(await shared.hold(BUCKETS))
-            # The release runs in the background; let it finish outside the timed hold.
+            await asyncio.gather(*shared._releases)  # the release runs in the background
 
-        async def redis_hold_then_settle() -> None:
-            await redis_hold()
-            while shared._releases:
-                await asyncio.sleep(0)
-
-        await _timed(redis_hold_then_settle, min(200, n))
+        await _timed(warm_up, min(200, n))
         samples: list[int] = []
         releases: list[int] = []
         cpu_started = time.process_time()
