@@ -174,7 +174,9 @@ class OrderBatchSender:
                 # Ambiguous: the request may have been applied (a reset after sending, a
                 # timeout, a 5xx from a proxy, or an answer that arrived cut or garbled).
                 if isinstance(exc, TransportError) and not exc.request_sent:
-                    if attempt >= attempts or self._retry is None:
+                    # Never sent (no connection, no rate-limit token): safe to send again,
+                    # unless the client was closed meanwhile (no retry follows a close).
+                    if attempt >= attempts or self._retry is None or self._transport.closed:
                         raise
                     await asyncio.sleep(self._backoff(attempt))
                     continue
