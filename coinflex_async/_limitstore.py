@@ -1,12 +1,16 @@
 """Rate limits shared by many clients, processes and hosts: the sliding logs of _ratelimit.py,
 kept in Redis.
 
-Each window of each bucket is one sorted set, one member per request let through, scored with
-the time (microseconds, Redis's clock) it was let through. One Lua script checks and records a
+Each window of each bucket is one sorted set, one member per request let through (a random
+prefix per client and a counter, so equal times never collide), scored with the time
+(microseconds, Redis's clock) the request ended; while it is in flight, with the latest it can
+end (its timeout + 1 s from when it left), and a second script rescores it when it ends (see
+_ratelimit.py for why a request counts until it ended). One Lua script checks and records a
 request in every window it needs, atomically: it trims entries older than the window, and either
 adds the request to every set or adds nothing and returns the exact wait (oldest blocking entry
-+ window - now). The client sleeps that wait on its own monotonic clock, with a little jitter so
-that clients woken by the same expiry do not all ask at once, and asks again: no polling.
++ window - now; a window from now when that entry is still in flight). The client sleeps that
+wait on its own monotonic clock, with a little jitter so that clients woken by the same expiry
+do not all ask at once, and asks again: no polling loop, no pub/sub.
 
 - Time comes from ``redis.call('TIME')`` inside the script, never from the hosts, whose clocks
   differ (Redis >= 5 replicates scripts by effect, which allows it).
@@ -20,8 +24,10 @@ that clients woken by the same expiry do not all ask at once, and asks again: no
   exchange answers with 429s (honoured through Retry-After).
 - The connection pool blocks (with a timeout) when all its connections are busy, socket
   timeouts are explicit, and a command is retried once after a connection error or timeout. A
-  retried script whose first run did reach Redis records its request twice: that only
-  over-throttles (one slot is wasted until it ages out), never lets more through.
+  retried take whose first run did reach Redis finds the request already recorded (the member
+  is the same) and may count it against itself, or the caller may have given up on it (the
+  timeout): the slot is held until the entry ages out. A release that fails leaves the entry
+  at its in-flight bound. All of these only over-throttle, never let more through.
 """
 
 from __future__ import annotations
