@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Mapping
 
@@ -228,3 +230,13 @@ def test_limit_store_options_are_checked() -> None:
         cf.Client(limit_store="redis://127.0.0.1:6379", limit_store_fallback="remote")
     with pytest.raises(cf.ValidationError):
         cf.Client(limit_store="redis://127.0.0.1:6379", limit_namespace="a}b")
+
+
+def test_the_core_install_does_not_import_redis_or_prometheus() -> None:
+    # Both are optional extras: a client without limit_store or metrics must not need them.
+    code = (
+        "import sys, coinflex_async as cf\n"
+        "cf.Client(base_url='http://127.0.0.1:1')\n"
+        "assert 'redis' not in sys.modules and 'prometheus_client' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
