@@ -205,9 +205,8 @@ class RedisLimiter:
                 script(keys=group.keys, args=[member, flight_us, *group.spans]), self._op_timeout
             )
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
-            raise LimitStoreError(
-                f"the rate-limit store did not answer: {type(exc).__name__}: {exc}"
-            ) from exc
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise LimitStoreError(f"the rate-limit store did not answer ({detail})") from exc
         wait_us, blocking = int(answer[0]), int(answer[1])
         return wait_us / 1e6, blocking - 1
 
