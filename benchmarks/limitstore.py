@@ -7,6 +7,11 @@ figure is the latency of one operation, timed one by one (``time.perf_counter_ns
 p99 in microseconds, with tokens always free (windows too wide to run dry), plus the process's
 CPU time per operation (``time.process_time``; Redis's own CPU is not counted). Redis ops are
 one client's, one at a time: the round trip, not the server's throughput.
+
+Then the CPU per request of a whole ``ping()`` call against the benchmarks' canned server (its
+own process), one at a time, beside the raw floor (benchmarks/runners/raw.py): the client
+without limits, with in-process limits, and with its limits in Redis (a fleet client). The
+variants take turns, ``--rounds`` times; the median of each is reported.
 """
 
 from __future__ import annotations
@@ -62,37 +67,77 @@ async def measure(redis_url: str, n: int) -> dict[str, dict[str, float]]:
     results["in-process hold + release"] = await _timed(local_op, n)
 
     shared = RedisLimiter(redis_url, WIDE, namespace="bench", api_key=None, timeout=5.0)
+    group = shared._group(BUCKETS)
     try:
 
-        async def warm_up() -> None:
+        async def carried() -> None:
             shared.release(await shared.hold(BUCKETS))
-            await asyncio.gather(*shared._releases)  # the release runs in the background
 
-        await _timed(warm_up, min(200, n))
-        samples: list[int] = []
-        releases: list[int] = []
-        cpu_started = time.process_time()
-        for _ in range(n):
-            started = time.perf_counter_ns()
-            token = await shared.hold(BUCKETS)
-            held = time.perf_counter_ns()
-            samples.append(held - started)
-            shared.release(token)
+        await _timed(carried, min(200, n))
+        # One request after another: each take carries the previous request's release.
+        results["Redis take (carrying the last release)"] = await _timed(carried, n)
+
+        async def alone() -> None:
+            shared.release(await shared.hold(BUCKETS))
+            shared._flush(group)  # what RELEASE_DELAY later does when no take comes
             await asyncio.gather(*shared._releases)
-            releases.append(time.perf_counter_ns() - held)
-        cpu_us = (time.process_time() - cpu_started) / n * 1e6
-        results["Redis hold (take script round trip)"] = _percentiles(samples)
-        results["Redis release (rescore script, background)"] = _percentiles(releases)
-        results["Redis hold + release, CPU of this process"] = {"cpu_us_per_op": round(cpu_us, 2)}
+
+        results["Redis take + a release script of its own"] = await _timed(alone, n)
     finally:
         await shared.close()
     return results
+
+
+async def _cpu_per_call(call: Callable[[], Awaitable[Any]], n: int) -> float:
+    for _ in range(min(200, n)):
+        await call()
+    started = time.process_time()
+    for _ in range(n):
+        await call()
+    return (time.process_time() - started) / n * 1e6
+
+
+async def measure_requests(redis_url: str, n: int, rounds: int) -> dict[str, dict[str, float]]:
+    """CPU us per ping() call: raw floor, client without limits, in-process, through Redis."""
+    import coinflex_async as cf
+    from benchmarks.runners import raw
+    from benchmarks.server import CannedServer
+
+    samples: dict[str, list[float]] = {}
+    with CannedServer() as server:
+        floor = await raw.open_runner("ping", server.url)
+        clients = {
+            "client, rate_limits=None": cf.Client(base_url=server.url, rate_limits=None),
+            "client, in-process limits": cf.Client(base_url=server.url, rate_limits=WIDE),
+            "client, limits in Redis (fleet)": cf.Client(
+                base_url=server.url, rate_limits=WIDE, limit_store=redis_url
+            ),
+        }
+        try:
+            for _ in range(rounds):
+                samples.setdefault("raw floor", []).append(await _cpu_per_call(floor.call, n))
+                for name, client in clients.items():
+                    cpu = await _cpu_per_call(client.public.ping, n)
+                    samples.setdefault(name, []).append(cpu)
+        finally:
+            await floor.close()
+            for client in clients.values():
+                await client.close()
+    floor_us = statistics.median(samples["raw floor"])
+    return {
+        name: {
+            "cpu_us_per_request": round(statistics.median(values), 1),
+            "vs_raw_floor": round(statistics.median(values) / floor_us, 2),
+        }
+        for name, values in samples.items()
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", help="a Redis URL (default: start a redis-server)")
     parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     server: Any = None
     url = args.redis
@@ -107,6 +152,7 @@ def main() -> None:
         url = server.url
     try:
         results = asyncio.run(measure(url, args.n))
+        results.update(asyncio.run(measure_requests(url, args.n // 2, args.rounds)))
     finally:
         if server is not None:
             server.stop()

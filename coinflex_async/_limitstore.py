@@ -67,19 +67,27 @@ RETRY_STORE_AFTER = 1.0
 WAKE_JITTER = 0.002
 
 # KEYS: one sorted set per window. ARGV[1]: this request's member; ARGV[2]: how long from now it
-# counts as in flight at most (microseconds); then per key its window (microseconds) and its
-# maximum. A request in flight is scored with the time it will have ended by at the latest, and
-# rescored with the time it ended when it ends (_RELEASE). Returns {0, 0} when the request was
-# recorded in every window, else {wait in microseconds, 1-based index of the key that sets it};
-# a wait on a request still in flight is the least it can be (a window from now).
+# counts as in flight at most (microseconds); ARGV[3]: how many members of requests that ended
+# follow (rescored with now first: releases carried by this call); then per key its window
+# (microseconds) and its maximum. A request in flight is scored with the time it will have ended
+# by at the latest, and rescored with the time it ended once it has. Returns {0, 0} when the
+# request was recorded in every window, else {wait in microseconds, 1-based index of the key
+# that sets it}; a wait on a request still in flight is the least it can be (a window from now).
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local flight = tonumber(ARGV[2])
+local ended = tonumber(ARGV[3])
+local base = 3 + ended
+for i, key in ipairs(KEYS) do
+  for e = 4, base do
+    redis.call('ZADD', key, 'XX', now, ARGV[e])
+  end
+end
 local wait, blocking = 0, 0
 for i, key in ipairs(KEYS) do
-  local span = tonumber(ARGV[1 + 2 * i])
-  local most = tonumber(ARGV[2 + 2 * i])
+  local span = tonumber(ARGV[base + 2 * i - 1])
+  local most = tonumber(ARGV[base + 2 * i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
   local count = redis.call('ZCARD', key)
   if count >= most then
@@ -95,32 +103,38 @@ if blocking > 0 then
 end
 for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, now + flight, ARGV[1])
-  redis.call('PEXPIRE', key, math.ceil((tonumber(ARGV[1 + 2 * i]) + flight) / 1000) + 1000)
+  redis.call('PEXPIRE', key, math.ceil((tonumber(ARGV[base + 2 * i - 1]) + flight) / 1000) + 1000)
 end
 return {0, 0}
 """
 
-# KEYS: the windows of a request that ended; ARGV[1]: its member. Scores it with now.
+# KEYS: the windows of requests that ended; ARGV: their members. Rescores them with now.
 _RELEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now, ARGV[1])
+  for _, member in ipairs(ARGV) do
+    redis.call('ZADD', key, 'XX', now, member)
+  end
 end
 return 0
 """
+# A release waits this long for the next take of its bucket combination to carry it (one round
+# trip instead of two) before it is sent on its own; it is recorded that much later: safe.
+RELEASE_DELAY = 0.002
 
 
 class _Group:
     """The Redis keys and script arguments of one bucket combination, and its queue."""
 
-    __slots__ = ("keys", "names", "queue", "spans")
+    __slots__ = ("ended", "keys", "names", "queue", "spans")
 
     def __init__(self, keys: list[str], spans: list[int], names: tuple[str, ...]) -> None:
         self.keys = keys
         self.spans = spans  # per key: window (microseconds), maximum
         self.names = names
         self.queue = asyncio.Lock()
+        self.ended: list[str] = []  # members of requests that ended, not yet rescored
 
 
 class RedisLimiter:
@@ -128,7 +142,9 @@ class RedisLimiter:
 
     Requests of one bucket combination queue in the client (first come, first served) and only
     the head asks Redis, so a client runs at most one script per combination at a time. When a
-    request ends, a second script (in the background) rescores it with the time it ended.
+    request ends it is rescored with the time it ended: by the next take of its combination if
+    one comes within ``RELEASE_DELAY``, else by a release script of its own (in the
+    background), which carries every request of the combination that ended meanwhile.
     """
 
     def __init__(
@@ -200,9 +216,11 @@ class RedisLimiter:
     async def _take(self, group: _Group, member: str, flight_us: int) -> tuple[float, int]:
         """Ask Redis: (0, -1) when the tokens were taken, else (seconds to wait, log index)."""
         script = self._take_script or self._connect()
+        ended, group.ended = group.ended, []
         try:
             answer: Any = await asyncio.wait_for(
-                script(keys=group.keys, args=[member, flight_us, *group.spans]), self._op_timeout
+                script(keys=group.keys, args=[member, flight_us, len(ended), *ended, *group.spans]),
+                self._op_timeout,
             )
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -220,24 +238,33 @@ class RedisLimiter:
         return await self._hold(buckets, closed, self._flight_us)
 
     def release(self, token: object) -> None:
-        """The request of ``token`` ended: rescore it in Redis with now, in the background (a
-        release that fails leaves it counted until its in-flight bound: over-throttling)."""
+        """The request of ``token`` ended: have it rescored with now (see the class doc). A
+        release that never reaches Redis leaves it counted until its in-flight bound: that only
+        over-throttles."""
         assert isinstance(token, tuple)
         if token[0] == "local":
             assert self._local is not None
             self._local.release(token[1])
             return
         group, member = token
-        script = self._release_script
-        if script is None or self._closed:
+        if self._closed:
             return
-        task = asyncio.ensure_future(self._release(script, group.keys, member))
+        group.ended.append(member)
+        if len(group.ended) == 1:
+            asyncio.get_running_loop().call_later(RELEASE_DELAY, self._flush, group)
+
+    def _flush(self, group: _Group) -> None:
+        script = self._release_script
+        if not group.ended or script is None or self._closed:
+            return  # carried by a take meanwhile
+        ended, group.ended = group.ended, []
+        task = asyncio.ensure_future(self._release(script, group.keys, ended))
         self._releases.add(task)
         task.add_done_callback(self._releases.discard)
 
-    async def _release(self, script: AsyncScript, keys: list[str], member: str) -> None:
+    async def _release(self, script: AsyncScript, keys: list[str], members: list[str]) -> None:
         try:
-            await asyncio.wait_for(script(keys=keys, args=[member]), self._op_timeout)
+            await asyncio.wait_for(script(keys=keys, args=members), self._op_timeout)
         except (RedisError, OSError, asyncio.TimeoutError) as exc:
             log.debug("rate-limit store: a release failed (%s)", exc)
 
@@ -310,6 +337,8 @@ class RedisLimiter:
 
     async def close(self) -> None:
         """Finish the releases under way (briefly), then close the connection pool."""
+        for group in self._groups.values():
+            self._flush(group)
         self._closed = True
         if self._releases:
             await asyncio.wait(set(self._releases), timeout=self._op_timeout)
