@@ -4,13 +4,14 @@ kept in Redis.
 Each window of each bucket is one sorted set, one member per request let through (a random
 prefix per client and a counter, so equal times never collide), scored with the time
 (microseconds, Redis's clock) the request ended; while it is in flight, with the latest it can
-end (its timeout + 1 s from when it left), and a second script rescores it when it ends (see
-_ratelimit.py for why a request counts until it ended). One Lua script checks and records a
-request in every window it needs, atomically: it trims entries older than the window, and either
-adds the request to every set or adds nothing and returns the exact wait (oldest blocking entry
-+ window - now; a window from now when that entry is still in flight). The client sleeps that
-wait on its own monotonic clock, with a little jitter so that clients woken by the same expiry
-do not all ask at once, and asks again: no polling loop, no pub/sub.
+end (its timeout + 1 s from when it left), and it is rescored when it ends, by the next take of
+its buckets or a release script of its own (see _ratelimit.py for why a request counts until it
+ended). One Lua script checks and records a request in every window it needs, atomically: it
+trims entries older than the window, and either adds the request to every set or adds nothing
+and returns the exact wait (oldest blocking entry + window - now; a window from now when that
+entry is still in flight). The client sleeps that wait on its own monotonic clock, with a little
+jitter so that clients woken by the same expiry do not all ask at once, and asks again: no
+polling loop, no pub/sub.
 
 - Time comes from ``redis.call('TIME')`` inside the script, never from the hosts, whose clocks
   differ (Redis >= 5 replicates scripts by effect, which allows it).
