@@ -53,7 +53,7 @@ async def test_namespaces_do_not_share(redis_url: str) -> None:
         elapsed = time.monotonic() - started
         for client in clients:
             await client.close()
-    assert elapsed < 0.9  # each namespace's whole window at once
+    assert elapsed < 1.5  # each namespace's whole window at once (shared: >= 2 s)
 
 
 async def test_each_request_is_one_entry_in_each_window_of_its_buckets(
@@ -141,7 +141,7 @@ async def test_a_hung_store_is_a_limit_store_error_within_the_timeout(
         )
         elapsed = time.monotonic() - started
         assert all(isinstance(o, cf.LimitStoreError) for o in outcomes), outcomes
-        assert elapsed < 0.6 + 0.3  # the one that asked waited its timeout, the rest not
+        assert elapsed < 0.6 + 0.5  # the one that asked waited its timeout, the rest not
         redis_server.resume()
         await asyncio.sleep(RETRY_STORE_AFTER)
         assert await client.public.ping() is True
