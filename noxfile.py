@@ -37,7 +37,9 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def reliability(session: nox.Session) -> None:
     """The reliability suite at full scale (1,000 orders under 20% faults, 10,000 calls under
-    the rate limit); figures go to reliability-results.json (quoted in RELIABILITY.md)."""
+    the rate limit, the whole 2,500-per-5-minutes burst, a fleet sharing limits through Redis:
+    needs redis-server, about 10 minutes); figures go to reliability-results.json (quoted in
+    RELIABILITY.md)."""
     session.install("-e", ".[test]")
     session.env["COINFLEX_RELIABILITY"] = "full"
     session.env["COINFLEX_RELIABILITY_RESULTS"] = "reliability-results.json"

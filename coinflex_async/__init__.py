@@ -17,6 +17,7 @@ from ._errors import (
     ClientClosedError,
     CoinFlexError,
     DecodeError,
+    LimitStoreError,
     NotFoundError,
     OrderRejectedError,
     OrderStatusUnknownError,
@@ -26,6 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from ._history import IncompleteHistoryError
+from ._metrics import Metrics
 from ._orders import BatchError
 from ._ratelimit import RateLimits, Window
 from ._transport import RetryPolicy
@@ -55,6 +57,8 @@ __all__ = [
     "CoinFlexError",
     "DecodeError",
     "IncompleteHistoryError",
+    "LimitStoreError",
+    "Metrics",
     "ModifyOrder",
     "NewOrder",
     "NotFoundError",

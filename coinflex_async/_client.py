@@ -11,7 +11,8 @@ import aiohttp
 from yarl import URL
 
 from ._errors import ClientClosedError, ValidationError
-from ._ratelimit import DEFAULT_RATE_LIMITS, RateLimiter, RateLimits
+from ._metrics import Metrics
+from ._ratelimit import DEFAULT_RATE_LIMITS, Limiter, RateLimiter, RateLimits
 from ._signing import Credentials, SigningMiddleware
 from ._transport import RetryPolicy, Transport
 from .resources.flex_protocol import FlexProtocol
@@ -62,6 +63,16 @@ class Client:
     - ``connector_limit``: most simultaneous connections of the client's connector (default 100).
     - ``allow_insecure_http``: allow signed requests over plain ``http://`` to a host that is not
       loopback (refused by default: the API key and signatures would travel in clear text).
+    - ``limit_store``: ``None`` (default: the rate limits live in this client) or a Redis URL
+      (``"redis://host:6379/0"``; needs ``coinflex_async[redis]``): every client with the same
+      store and ``limit_namespace`` (default ``"coinflex_async"``), in any process on any host,
+      takes its tokens from the same windows.
+    - ``limit_store_fallback``: ``None`` (default: when Redis cannot be reached a call raises
+      :class:`LimitStoreError` within ``timeout``) or ``"local"`` (limits in this client, with
+      one warning logged, until Redis answers again).
+    - ``metrics``: an object implementing :class:`Metrics` (see ``coinflex_async.prometheus``),
+      called when a call ends, when a request waited for a rate-limit token, and when an order
+      was recovered; ``None`` (default) measures nothing.
 
     No I/O happens in the constructor: the session and its connector are created on the first
     request, inside the running event loop.
@@ -80,6 +91,10 @@ class Client:
         recv_window: int = DEFAULT_RECV_WINDOW,
         connector_limit: int = 100,
         allow_insecure_http: bool = False,
+        limit_store: str | None = None,
+        limit_namespace: str = "coinflex_async",
+        limit_store_fallback: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if (api_key is None) != (api_secret is None):
             raise ValidationError("pass both api_key and api_secret, or neither")
@@ -94,6 +109,22 @@ class Client:
             raise ValidationError(f"recv_window must be a positive int (got {recv_window!r})")
         if isinstance(connector_limit, bool) or not isinstance(connector_limit, int):
             raise ValidationError("connector_limit must be an int")
+
+        if limit_store is not None:
+            if not isinstance(limit_store, str) or not limit_store.startswith(
+                ("redis://", "rediss://", "unix://")
+            ):
+                raise ValidationError(
+                    f"limit_store must be a redis://, rediss:// or unix:// URL, not {limit_store!r}"
+                )
+            if rate_limits is None:
+                raise ValidationError("limit_store needs rate limits (rate_limits is None)")
+        if not isinstance(limit_namespace, str) or not limit_namespace or "}" in limit_namespace:
+            raise ValidationError("limit_namespace must be a non-empty str without '}'")
+        if limit_store_fallback not in (None, "local"):
+            raise ValidationError(
+                f"limit_store_fallback must be None or 'local' (got {limit_store_fallback!r})"
+            )
 
         self._credentials = (
             Credentials(api_key, api_secret)
@@ -122,6 +153,27 @@ class Client:
         self._closed_future: asyncio.Future[None] | None = None
         self._signer = SigningMiddleware(self._credentials) if self._credentials else None
 
+        limiter: Limiter | None = None
+        if rate_limits is not None and limit_store is not None:
+            try:
+                from ._limitstore import RedisLimiter
+            except ImportError as exc:
+                raise ImportError(
+                    'limit_store needs the Redis client: pip install "coinflex_async[redis]"'
+                ) from exc
+            limiter = RedisLimiter(
+                limit_store,
+                rate_limits,
+                namespace=limit_namespace,
+                api_key=api_key,
+                timeout=self.timeout,
+                fallback=limit_store_fallback,
+                metrics=metrics,
+            )
+        elif rate_limits is not None:
+            limiter = RateLimiter(rate_limits, metrics=metrics)
+        self._limiter = limiter
+
         per_request_middlewares = None
         if session is not None and self._signer is not None:
             # A per-request ``middlewares=`` replaces the session's, so keep the caller's first.
@@ -130,7 +182,7 @@ class Client:
         self._transport = Transport(
             base_url=self.base_url,
             session_getter=self._get_session,
-            limiter=RateLimiter(rate_limits) if rate_limits is not None else None,
+            limiter=limiter,
             retry=retry,
             timeout=self.timeout,
             api_key=self._credentials.api_key if self._credentials else None,
@@ -139,6 +191,7 @@ class Client:
             per_request_middlewares=per_request_middlewares,
             max_in_flight=connector_limit if connector_limit > 0 else 100,
             own_session=session is None,
+            metrics=metrics,
         )
 
     def __repr__(self) -> str:
@@ -186,8 +239,12 @@ class Client:
         if self._closed_future is not None and not self._closed_future.done():
             self._closed_future.set_result(None)
         session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        try:
+            if session is not None and self._owns_session:
+                await session.close()
+        finally:
+            if self._limiter is not None:
+                await self._limiter.close()
 
     async def __aenter__(self) -> Client:
         if self._closed:

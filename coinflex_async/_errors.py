@@ -12,6 +12,7 @@ __all__ = [
     "ClientClosedError",
     "CoinFlexError",
     "DecodeError",
+    "LimitStoreError",
     "NotFoundError",
     "OrderRejectedError",
     "OrderStatusUnknownError",
@@ -59,6 +60,14 @@ class OrderStatusUnknownError(TransportError):
     def __init__(self, message: str, *, client_order_id: str | None) -> None:
         super().__init__(message, request_sent=True)
         self.client_order_id = client_order_id
+
+
+class LimitStoreError(TransportError):
+    """The shared rate-limit store (Redis) could not be reached or did not answer in time; the
+    request was not sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, request_sent=False)
 
 
 class DecodeError(CoinFlexError):

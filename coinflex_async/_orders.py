@@ -174,7 +174,9 @@ class OrderBatchSender:
                 # Ambiguous: the request may have been applied (a reset after sending, a
                 # timeout, a 5xx from a proxy, or an answer that arrived cut or garbled).
                 if isinstance(exc, TransportError) and not exc.request_sent:
-                    if attempt >= attempts or self._retry is None:
+                    # Never sent (no connection, no rate-limit token): safe to send again,
+                    # unless the client was closed meanwhile (no retry follows a close).
+                    if attempt >= attempts or self._retry is None or self._transport.closed:
                         raise
                     await asyncio.sleep(self._backoff(attempt))
                     continue
@@ -234,6 +236,10 @@ class OrderBatchSender:
                 await asyncio.sleep(max(0.0, min(self._settle_delay, deadline - time.monotonic())))
             past_deadline = time.monotonic() >= deadline
             settled, failed = await self._look_up(kind, chunk, waiting)
+            metrics = self._transport.metrics
+            if metrics is not None:
+                for _ in settled:
+                    metrics.order_recovered("found")
             resolved.update(settled)
             waiting = [i for i in waiting if i not in settled]
             if not waiting:
@@ -241,9 +247,15 @@ class OrderBatchSender:
             closed = any(isinstance(error, ClientClosedError) for _, error in failed)
             if past_deadline or closed:
                 if not failed:
+                    if metrics is not None:
+                        for _ in waiting:
+                            metrics.order_recovered("absent")
                     return resolved  # every order left was seen absent (or unchanged)
                 rounds_after_deadline -= 1
                 if rounds_after_deadline <= 0 or closed:
+                    if metrics is not None:
+                        for _ in failed:
+                            metrics.order_recovered("unknown")
                     index, error = failed[0]
                     order = chunk[index]
                     raise OrderStatusUnknownError(

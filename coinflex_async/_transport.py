@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -30,16 +30,24 @@ from ._errors import (
     error_from_response,
     excerpt,
 )
-from ._ratelimit import REST, RateLimiter
+from ._ratelimit import REST, Limiter
 from ._signing import ACCESS_KEY_HEADER
+
+if TYPE_CHECKING:
+    from ._metrics import Metrics
 
 __all__ = ["RetryPolicy", "Route", "Transport"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 log = logging.getLogger("coinflex_async")
 
 _MAX_CACHED_URLS = 1024
+
+
+class _Decodes(Protocol[T_co]):
+    def decode(self, buf: bytes, /) -> T_co: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +134,7 @@ class Transport:
         *,
         base_url: str,
         session_getter: Callable[[], aiohttp.ClientSession],
-        limiter: RateLimiter | None,
+        limiter: Limiter | None,
         retry: RetryPolicy | None,
         timeout: float,
         api_key: str | None,
@@ -135,10 +143,12 @@ class Transport:
         per_request_middlewares: tuple[Any, ...] | None = None,
         max_in_flight: int = 100,
         own_session: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._session = session_getter
         self._limiter = limiter
+        self.metrics = metrics
         self.retry = retry
         # The first attempt runs outside tenacity (which costs ~40 us a call even when nothing
         # fails); tenacity drives the attempts after a retryable failure.
@@ -205,10 +215,13 @@ class Transport:
             headers = self._json_headers if body is not None else self._public_headers
 
         may_retry = route.safe_to_retry if retry is None else retry
+        if self.metrics is not None:
+            return await self._measured(route, url, headers, body, decoder, may_retry)
         if self._retrying is None or self.retry is None or not may_retry:
             if self._limiter is None:  # one coroutine level less on the hot path
                 return await self._send(route, url, headers, body, decoder)
             return await self._attempt(route, url, headers, body, decoder)
+        # _with_retries() inlined: one coroutine level less for every GET.
         try:
             return await self._attempt(route, url, headers, body, decoder)
         except CoinFlexError as error:
@@ -217,6 +230,61 @@ class Transport:
             log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
             await asyncio.sleep(self.retry.wait_after(error, 1))
         return await self._retrying.copy()(self._attempt, route, url, headers, body, decoder)
+
+    async def _with_retries(
+        self,
+        attempt: Callable[..., Any],
+        route: Route,
+        url: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        decoder: _Decodes[T],
+    ) -> T:
+        assert self._retrying is not None and self.retry is not None
+        try:
+            result: T = await attempt(route, url, headers, body, decoder)
+            return result
+        except CoinFlexError as error:
+            if not self._may_retry(error):
+                raise
+            log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
+            await asyncio.sleep(self.retry.wait_after(error, 1))
+        result = await self._retrying.copy()(attempt, route, url, headers, body, decoder)
+        return result
+
+    async def _measured(
+        self,
+        route: Route,
+        url: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        decoder: msgspec.json.Decoder[T],
+        may_retry: bool,
+    ) -> T:
+        """``request()`` with a metrics hook: counts attempts, times the call, sizes the body."""
+        assert self.metrics is not None
+        attempts = 0
+        sized = _SizedDecoder(decoder)
+
+        async def attempt(*args: Any) -> T:
+            nonlocal attempts
+            attempts += 1
+            return await self._attempt(*args)
+
+        started = time.perf_counter()
+        try:
+            if self._retrying is None or self.retry is None or not may_retry:
+                result: T = await attempt(route, url, headers, body, sized)
+            else:
+                result = await self._with_retries(attempt, route, url, headers, body, sized)
+        except CoinFlexError as error:
+            status = getattr(error, "status", 0)
+            seconds = time.perf_counter() - started
+            self.metrics.request_done(route.name, status, attempts, seconds, 0)
+            raise
+        seconds = time.perf_counter() - started
+        self.metrics.request_done(route.name, 200, attempts, seconds, sized.size)
+        return result
 
     def _remember_url(self, url_text: str) -> URL:
         url = URL(url_text, encoded=True)
@@ -255,7 +323,7 @@ class Transport:
         url: URL,
         headers: dict[str, str],
         body: bytes | None,
-        decoder: msgspec.json.Decoder[T],
+        decoder: _Decodes[T],
     ) -> T:
         if self._limiter is None:
             return await self._send(route, url, headers, body, decoder)
@@ -263,8 +331,12 @@ class Transport:
         # connection would hold its token and leave late, in a burst that overflows the
         # exchange's window. So at most as many requests as the pool has connections hold one.
         async with self._slots:
-            await self._limiter.acquire(route.buckets, self._closed_waiter)
-            return await self._send(route, url, headers, body, decoder)
+            token = await self._limiter.hold(route.buckets, self._closed_waiter)
+            try:
+                return await self._send(route, url, headers, body, decoder)
+            finally:
+                # The request counts in its windows until now, and a window's length after.
+                self._limiter.release(token)
 
     async def _send(
         self,
@@ -272,7 +344,7 @@ class Transport:
         url: URL,
         headers: dict[str, str],
         body: bytes | None,
-        decoder: msgspec.json.Decoder[T],
+        decoder: _Decodes[T],
     ) -> T:
         if self._is_closed():
             raise TransportError("the client was closed while the request was in flight")
@@ -339,6 +411,20 @@ class Transport:
         if error is None:  # pragma: no cover - every status >= 300 maps to an error
             error = CoinFlexError(f"{where}: unexpected HTTP {status}")
         raise error
+
+
+class _SizedDecoder(Generic[T]):
+    """A decoder that remembers the size of the last body it decoded (for metrics)."""
+
+    __slots__ = ("decoder", "size")
+
+    def __init__(self, decoder: msgspec.json.Decoder[T]) -> None:
+        self.decoder = decoder
+        self.size = 0
+
+    def decode(self, payload: bytes) -> T:
+        self.size = len(payload)
+        return self.decoder.decode(payload)
 
 
 def _where(route: Route, url: URL) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 import coinflex_async as cf
+from coinflex_async.sim import RateLimit, RateLimits, Simulator
 from tests.loopback import Recorded, RecordingServer
 from tests.models import docs_examples as docs
 
@@ -184,3 +185,40 @@ async def test_a_request_waiting_for_its_endpoint_bucket_still_respects_the_rest
         )
     assert len(server.requests) == 10
     assert busiest_window(server.requests, 0.5) <= 5
+
+
+# -- the exchange's whole burst, against the simulator's exact windows ------------------------
+
+
+async def test_default_limits_let_100_concurrent_calls_go_at_once() -> None:
+    """The exchange allows 100 per second at once: with the default limits on both sides, 100
+    concurrent calls all go in the first window (no pacing), and none is refused."""
+    async with Simulator() as sim, cf.Client(base_url=sim.url, retry=None) as client:
+        started = time.monotonic()
+        await asyncio.gather(*(client.public.ping() for _ in range(100)))
+        elapsed = time.monotonic() - started
+    assert sim.stats.rate_limited == 0
+    assert elapsed <= 1.1
+
+
+async def test_the_long_window_is_used_in_bursts_then_waits_for_its_oldest_entry() -> None:
+    """The 2,500-per-5-minutes case scaled down (20 per 0.25 s and 100 per 2.5 s): the first 100
+    calls go in bursts of 20 without pacing, the 101st not before the first one's long window
+    has passed, and no window at the simulator holds more than its maximum."""
+    short, long = (20, 0.25), (100, 2.5)
+    sim_limits = RateLimits((RateLimit("short", *short), RateLimit("long", *long)))
+    limits = cf.RateLimits(rest=(cf.Window(*short), cf.Window(*long)))
+    async with Simulator(rate_limits=sim_limits) as sim:
+        async with cf.Client(base_url=sim.url, rate_limits=limits, retry=None) as client:
+            started = time.monotonic()
+            await asyncio.gather(*(client.public.ping() for _ in range(100)))
+            burst_took = time.monotonic() - started
+            await client.public.ping()
+        arrivals = sim.stats.arrivals["long"]
+    assert sim.stats.rate_limited == 0
+    assert sim.stats.max_in_window("short") <= short[0]
+    assert sim.stats.max_in_window("long") <= long[0]
+    # Five bursts, each one short window (+ the 50 ms margin) after the last: about 1.2 s; a
+    # limiter pacing at the long window's rate would need 2.5 s.
+    assert burst_took < 2.0
+    assert arrivals[100] - arrivals[0] >= long[1]

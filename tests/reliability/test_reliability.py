@@ -322,7 +322,9 @@ async def test_closing_with_calls_in_flight_ends_them_all_with_transport_error()
         await client.close()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         assert time.monotonic() - started < 2.0
-        assert all(isinstance(r, cf.TransportError) for r in results), results
+        assert all(isinstance(r, cf.TransportError) for r in results), [
+            repr(r) for r in results if not isinstance(r, cf.TransportError)
+        ]
         await asyncio.sleep(0)
         # Only the simulator's own server tasks may remain (its handlers sleeping out latency);
         # nothing of the client: no frame of its code or of aiohttp's client side.
