@@ -11,9 +11,10 @@ import enum
 import itertools
 import re
 import secrets
+import sys
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import msgspec
 
@@ -25,12 +26,22 @@ from .._validation import (
     choices,
     format_decimal,
 )
+from ._values import OrderTypeValue, SideValue, TimeInForceValue
+
+if sys.version_info >= (3, 11):
+    from typing import NotRequired, Required
+elif TYPE_CHECKING:
+    from typing_extensions import NotRequired, Required
 
 __all__ = [
     "CancelOrder",
+    "CancelOrderDict",
     "ClientOrderIds",
+    "DecimalInput",
     "ModifyOrder",
+    "ModifyOrderDict",
     "NewOrder",
+    "NewOrderDict",
     "OrderType",
     "RedeemType",
     "Side",
@@ -72,7 +83,10 @@ _SIDES = choices(s.value for s in Side)
 _ORDER_TYPES = choices(t.value for t in OrderType)
 _TIME_IN_FORCE = choices(t.value for t in TimeInForce)
 
-DecimalLike = Decimal | str | int | float
+# What a price, quantity or amount parameter takes. A float is left out on purpose: at run time
+# one is still accepted when it is exactly the decimal it prints as (0.5, 3.0; kept for backward
+# compatibility), but 0.1 is not, so the type steers callers to str or Decimal.
+DecimalInput = Decimal | str | int
 MAX_CLIENT_ORDER_ID = 9_223_372_036_854_775_807  # the exchange's LONG
 
 
@@ -84,13 +98,13 @@ class NewOrder(msgspec.Struct, kw_only=True):
     """
 
     market_code: str
-    side: Side | str
-    quantity: DecimalLike
-    order_type: OrderType | str
-    price: DecimalLike | None = None
-    stop_price: DecimalLike | None = None
-    limit_price: DecimalLike | None = None
-    time_in_force: TimeInForce | str | None = None
+    side: Side | SideValue
+    quantity: DecimalInput
+    order_type: OrderType | OrderTypeValue
+    price: DecimalInput | None = None
+    stop_price: DecimalInput | None = None
+    limit_price: DecimalInput | None = None
+    time_in_force: TimeInForce | TimeInForceValue | None = None
     client_order_id: str | int | None = None
 
 
@@ -99,11 +113,11 @@ class ModifyOrder(msgspec.Struct, kw_only=True):
 
     order_id: str | int
     market_code: str
-    side: Side | str | None = None
-    quantity: DecimalLike | None = None
-    price: DecimalLike | None = None
-    stop_price: DecimalLike | None = None
-    limit_price: DecimalLike | None = None
+    side: Side | SideValue | None = None
+    quantity: DecimalInput | None = None
+    price: DecimalInput | None = None
+    stop_price: DecimalInput | None = None
+    limit_price: DecimalInput | None = None
     client_order_id: str | int | None = None
 
 
@@ -113,6 +127,46 @@ class CancelOrder(msgspec.Struct, kw_only=True):
     market_code: str
     order_id: str | int | None = None
     client_order_id: str | int | None = None
+
+
+# The dict forms of the three structs (same keys), for ``place_orders([{...}])`` and the keyword
+# arguments of ``place_order(**order)``. A type checker then flags a misspelt key, a missing one
+# or a value of the wrong type; at run time the client checks the same (ValidationError).
+
+
+class NewOrderDict(TypedDict, total=False):
+    """:class:`NewOrder` as a dict: ``place_orders``' items, ``place_order``'s keywords."""
+
+    market_code: Required[str]
+    side: Required[Side | SideValue]
+    quantity: Required[DecimalInput]
+    order_type: Required[OrderType | OrderTypeValue]
+    price: NotRequired[DecimalInput | None]
+    stop_price: NotRequired[DecimalInput | None]
+    limit_price: NotRequired[DecimalInput | None]
+    time_in_force: NotRequired[TimeInForce | TimeInForceValue | None]
+    client_order_id: NotRequired[str | int | None]
+
+
+class ModifyOrderDict(TypedDict, total=False):
+    """:class:`ModifyOrder` as a dict: ``modify_orders``' items, ``modify_order``'s keywords."""
+
+    order_id: Required[str | int]
+    market_code: Required[str]
+    side: NotRequired[Side | SideValue | None]
+    quantity: NotRequired[DecimalInput | None]
+    price: NotRequired[DecimalInput | None]
+    stop_price: NotRequired[DecimalInput | None]
+    limit_price: NotRequired[DecimalInput | None]
+    client_order_id: NotRequired[str | int | None]
+
+
+class CancelOrderDict(TypedDict, total=False):
+    """:class:`CancelOrder` as a dict: ``cancel_orders``' items, ``cancel_order``'s keywords."""
+
+    market_code: Required[str]
+    order_id: NotRequired[str | int | None]
+    client_order_id: NotRequired[str | int | None]
 
 
 class WireNewOrder(msgspec.Struct, rename="camel", omit_defaults=True, gc=False):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.json import Decoder
 
-from .._errors import APIError, NotFoundError, OrderRejectedError, ValidationError
+from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError, ValidationError
 from .._orders import OrderBatchSender
 from .._ratelimit import DELIVERY, MINT_REDEEM, REST
 from .._transport import Route, Transport
@@ -24,6 +25,7 @@ from .._validation import (
     query_string,
 )
 from ..models import (
+    AcceptedOrder,
     AccountInfo,
     Balance,
     Borrow,
@@ -45,16 +47,27 @@ from ..models import (
     Trade,
 )
 from ..models._base import Envelope, decoder_for, envelope_decoder, envelope_list_decoder
+from ..models._values import RedeemTypeValue, ResponseTypeValue
+from ..models.orders import ACCEPTED_FIELDS
 from ..models.requests import (
     CancelOrder,
+    CancelOrderDict,
     ClientOrderIds,
+    DecimalInput,
     ModifyOrder,
+    ModifyOrderDict,
     NewOrder,
+    NewOrderDict,
     RedeemType,
     to_wire_cancel,
     to_wire_modify,
     to_wire_new,
 )
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+elif TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["FLEX_ASSETS", "Private"]
 
@@ -119,6 +132,10 @@ _borrow_history = envelope_list_decoder(Borrow)
 _repay_history = envelope_list_decoder(Repay)
 _borrowing_summary = envelope_list_decoder(BorrowingSummary)
 _order_result = envelope_decoder(OrderResult)
+# A single order's answer decodes straight into AcceptedOrder (the same fields as OrderResult at
+# run time), so narrowing it after the success check costs no copy.
+# (Typed as OrderResult's decoder: what the batch sender takes; every item is an OrderResult.)
+_accepted_results: Decoder[Envelope[list[OrderResult]]] = decoder_for(Envelope[list[AcceptedOrder]])
 _funding_payments = envelope_list_decoder(FundingPayment)
 
 _encode = msgspec.json.Encoder().encode
@@ -240,15 +257,16 @@ class Private:
 
     async def place_orders(
         self,
-        orders: Iterable[NewOrder | dict[str, Any]],
+        orders: Iterable[NewOrder | NewOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """POST /v2/orders/place: place orders; one result per order, failures included.
 
-        Each order is a :class:`NewOrder` or a dict with its snake_case keys. Orders without a
-        ``client_order_id`` get a generated one (read it back from the results).
+        Each order is a :class:`NewOrder` or a dict with its snake_case keys
+        (:class:`NewOrderDict`). Orders without a ``client_order_id`` get a generated one (read
+        it back from the results). A result's fields are optional: check ``success`` first.
         """
         wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
@@ -260,14 +278,25 @@ class Private:
         )
 
     async def place_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
-    ) -> OrderResult:
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[NewOrderDict],
+    ) -> AcceptedOrder:
         """POST /v2/orders/place: place one order; OrderRejectedError if the exchange says no.
 
         ::
 
             await client.private.place_order(market_code="BTC-USD-SWAP-LIN", side=cf.Side.BUY,
                 quantity="0.001", order_type=cf.OrderType.LIMIT, price="54900")
+
+        Keywords (:class:`NewOrderDict`): ``market_code``, ``side`` (``Side`` or "BUY"/"SELL"),
+        ``quantity``, ``order_type`` (``OrderType`` or "LIMIT"/"MARKET"/"STOP"), ``price``
+        (LIMIT), ``stop_price`` and ``limit_price`` (STOP), ``time_in_force`` (``TimeInForce``
+        or "GTC"/"IOC"/"FOK"/"MAKER_ONLY"), ``client_order_id`` (generated when absent).
+        Decimals are ``Decimal``, ``str`` or ``int``. Returns an :class:`AcceptedOrder`, whose
+        ``order_id``, ``client_order_id``, ``side``... need no ``None`` check.
         """
         (result,) = await self._orders.send(
             _PLACE,
@@ -275,15 +304,16 @@ class Private:
             [to_wire_new(order, 0, self._ids)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
+            answers=_accepted_results,
         )
         return _accepted(result, _PLACE)
 
     async def modify_orders(
         self,
-        orders: Iterable[ModifyOrder | dict[str, Any]],
+        orders: Iterable[ModifyOrder | ModifyOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """POST /v2/orders/modify: change price or quantity of working orders, by ``order_id``."""
         wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
@@ -296,24 +326,34 @@ class Private:
         )
 
     async def modify_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
-    ) -> OrderResult:
-        """POST /v2/orders/modify: modify one order; OrderRejectedError if the exchange says no."""
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[ModifyOrderDict],
+    ) -> AcceptedOrder:
+        """POST /v2/orders/modify: modify one order; OrderRejectedError if the exchange says no.
+
+        Keywords (:class:`ModifyOrderDict`): ``order_id``, ``market_code``, and what changes:
+        ``quantity``, ``price`` (or ``stop_price``, ``limit_price``), ``side``,
+        ``client_order_id``.
+        """
         (result,) = await self._orders.send(
             _MODIFY,
             "modify",
             [to_wire_modify(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
+            answers=_accepted_results,
         )
         return _accepted(result, _MODIFY)
 
     async def cancel_orders(
         self,
-        orders: Iterable[CancelOrder | dict[str, Any]],
+        orders: Iterable[CancelOrder | CancelOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """DELETE /v2/orders/cancel: cancel orders by ``order_id`` or ``client_order_id``."""
         wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]
@@ -326,15 +366,24 @@ class Private:
         )
 
     async def cancel_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
-    ) -> OrderResult:
-        """DELETE /v2/orders/cancel: cancel one order; OrderRejectedError if it is refused."""
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[CancelOrderDict],
+    ) -> AcceptedOrder:
+        """DELETE /v2/orders/cancel: cancel one order; OrderRejectedError if it is refused.
+
+        Keywords (:class:`CancelOrderDict`): ``market_code`` and ``order_id`` or
+        ``client_order_id``.
+        """
         (result,) = await self._orders.send(
             _CANCEL,
             "cancel",
             [to_wire_cancel(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
+            answers=_accepted_results,
         )
         return _accepted(result, _CANCEL)
 
@@ -351,7 +400,9 @@ class Private:
         """GET /v2.1/delivery/orders: the account's delivery history."""
         return (await self._transport.request(_DELIVERY_ORDERS, _delivery_orders)).data
 
-    async def request_delivery(self, instrument_id: str, quantity: Any) -> list[DeliveryRequest]:
+    async def request_delivery(
+        self, instrument_id: str, quantity: DecimalInput
+    ) -> list[DeliveryRequest]:
         """POST /v2.1/delivery/orders: ask for physical delivery of a perpetual swap position.
 
         Sent as the docs' example does: the parameters in the query string and in the JSON body.
@@ -388,7 +439,7 @@ class Private:
 
     # -- mint, redeem, borrow, repay ---------------------------------------------------------
 
-    async def mint(self, asset: str, quantity: Any) -> Mint:
+    async def mint(self, asset: str, quantity: DecimalInput) -> Mint:
         """POST /v2/mint: mint a flex asset (flexUSD, flexBTC, flexETH, flexFLEX)."""
         body = _encode(
             {
@@ -414,7 +465,10 @@ class Private:
         ).data
 
     async def redeem(
-        self, asset: str, quantity: Any, type: RedeemType | str = RedeemType.NORMAL
+        self,
+        asset: str,
+        quantity: DecimalInput,
+        type: RedeemType | RedeemTypeValue = RedeemType.NORMAL,
     ) -> Redeem:
         """POST /v2/redeem: redeem a flex asset, ``type`` Normal (next cycle) or Instant."""
         body = _encode(
@@ -442,7 +496,7 @@ class Private:
         ).data
 
     async def borrow(
-        self, borrow_asset: str, collateral_asset: str, collateral_amount: Any
+        self, borrow_asset: str, collateral_asset: str, collateral_amount: DecimalInput
     ) -> Borrow:
         """POST /v2/borrow: borrow ``borrow_asset`` (USD) against collateral."""
         body = _encode(
@@ -456,7 +510,9 @@ class Private:
         )
         return (await self._transport.request(_BORROW, _borrow, body=body)).data
 
-    async def repay(self, repay_asset: str, regain_asset: str, regain_amount: Any) -> Repay:
+    async def repay(
+        self, repay_asset: str, regain_asset: str, regain_amount: DecimalInput
+    ) -> Repay:
         """POST /v2/repay: repay a loan in ``repay_asset`` (USD), regaining collateral."""
         body = _encode(
             {
@@ -502,7 +558,11 @@ class Private:
         return (await self._transport.request(_BORROWING_SUMMARY, _borrowing_summary)).data
 
     async def close_borrow(
-        self, market_code: str, *, price: Any = None, quantity: Any = None
+        self,
+        market_code: str,
+        *,
+        price: DecimalInput | None = None,
+        quantity: DecimalInput | None = None,
     ) -> OrderResult:
         """POST /v2/borrow/close: close a borrow (at market price, in full, by default)."""
         payload: dict[str, str] = {"marketCode": check_path_arg("market_code", market_code)}
@@ -533,7 +593,8 @@ def _response_type(value: object) -> str:
     return check_choice("response_type", value, _RESPONSE_TYPES)
 
 
-def _accepted(result: OrderResult, route: Route) -> OrderResult:
+def _accepted(result: OrderResult, route: Route) -> AcceptedOrder:
+    """A single order's result, if the exchange accepted it, as an AcceptedOrder."""
     if not result.success:
         raise OrderRejectedError(
             result.message,
@@ -543,4 +604,22 @@ def _accepted(result: OrderResult, route: Route) -> OrderResult:
             client_order_id=result.client_order_id,
             result=result,
         )
-    return result
+    if None in (
+        result.client_order_id,
+        result.order_id,
+        result.market_code,
+        result.side,
+        result.order_type,
+        result.quantity,
+        result.time_in_force,
+    ):
+        missing = [name for name in ACCEPTED_FIELDS if getattr(result, name) is None]
+        raise DecodeError(
+            f"the exchange accepted the order (client_order_id={result.client_order_id}) but "
+            f"its answer lacks {', '.join(missing)}",
+            endpoint=route.name,
+        )
+    if isinstance(result, AcceptedOrder):
+        return result  # a direct answer: decoded as one
+    # Rebuilt from the order history after a lost answer: copied once, off the hot path.
+    return AcceptedOrder(**msgspec.structs.asdict(result))

@@ -52,11 +52,23 @@ GATEWAY_503: Reply = (
 
 
 def echo(recorded: Recorded, *, reverse: bool = False) -> Reply:
-    """Answer every order of a batch with success, echoing its IDs, price and quantity."""
+    """Answer every order of a batch with success, echoing its IDs, price and quantity; a placed
+    order also gets what the docs' place answer adds (an order ID, type and time in force)."""
     answers = []
-    for order in recorded.json()["orders"]:
+    for index, order in enumerate(recorded.json()["orders"]):
         answer = {"success": "true", "timestamp": "1615430915602"}
-        for key in ("clientOrderId", "orderId", "marketCode", "side", "price", "quantity"):
+        if recorded.path == PLACE:
+            answer.update(orderId=str(1000 + index), orderType="LIMIT", timeInForce="GTC")
+        for key in (
+            "clientOrderId",
+            "orderId",
+            "marketCode",
+            "side",
+            "price",
+            "quantity",
+            "orderType",
+            "timeInForce",
+        ):
             if key in order:
                 answer[key] = order[key]
         answers.append(answer)
@@ -67,6 +79,13 @@ def echo(recorded: Recorded, *, reverse: bool = False) -> Reply:
 
 def echo_reversed(recorded: Recorded) -> Reply:
     return echo(recorded, reverse=True)
+
+
+def cancelled(recorded: Recorded) -> Reply:
+    """The docs' answer to a successful cancel, for the one order the request names."""
+    (order,) = recorded.json()["orders"]
+    item = {**json.loads(docs.CANCEL_ORDERS)["data"][0], **order}
+    return 200, {"event": "cancelOrder", "timestamp": "1615454881391", "data": [item]}, {}
 
 
 def sent_orders(server: RecordingServer, path: str = PLACE) -> list[dict[str, Any]]:
@@ -838,7 +857,7 @@ async def test_cancel_503_then_found_closed_is_a_success_with_one_delete(
 async def test_cancel_503_then_still_open_is_cancelled_again(
     server: RecordingServer, client: cf.Client
 ) -> None:
-    server.reply("DELETE", CANCEL, GATEWAY_503, echo)
+    server.reply("DELETE", CANCEL, GATEWAY_503, cancelled)
     server.reply("GET", HISTORY, found_in_history("OrderOpened"))
 
     result = await client.private.cancel_order(
