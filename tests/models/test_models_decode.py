@@ -970,3 +970,20 @@ def test_flex_delivery_orders() -> None:
         delivered(1621411376000, "40226.5", "40.2265", "659754113236107267"),
     ]
     assert_decoded(data_of(list[DeliveryOrder], docs.FLEX_DELIVERY_ORDERS), expected)
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [(OrderResult, docs.CANCEL_ORDERS), (OrderStatus, docs.ORDERS_V21)],
+    ids=["OrderResult", "OrderStatus"],
+)
+def test_values_the_docs_do_not_list_still_decode(model: type[Any], body: bytes) -> None:
+    # status, side, ... are typed with the docs' values (Literal) for type checkers only: a new
+    # value from the exchange must not make a whole order answer undecodable.
+    document = msgspec.json.decode(body)
+    item = document["data"][0]
+    item.update(status="CANCELED_BY_SOMETHING_NEW", side="SHORT", orderType="ICEBERG")
+    item.update(timeInForce="GTD")
+    (decoded, *_) = data_of(list[model], msgspec.json.encode(document))
+    assert (decoded.status, decoded.side) == ("CANCELED_BY_SOMETHING_NEW", "SHORT")
+    assert (decoded.order_type, decoded.time_in_force) == ("ICEBERG", "GTD")

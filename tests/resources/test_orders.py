@@ -693,6 +693,66 @@ async def test_cancel_order_rejection_raises(server: RecordingServer, client: cf
     assert raised.value.client_order_id == "1612249737724"
 
 
+# -- what a single order call returns -------------------------------------------------------------
+
+
+def docs_answer(body: bytes, index: int, **changes: Any) -> Reply:
+    """One item of a docs example answer, with keys changed (None: the key left out)."""
+    document = json.loads(body)
+    item = {**document["data"][index], **changes}
+    document["data"] = [{key: value for key, value in item.items() if value is not None}]
+    return 200, document, {}
+
+
+async def test_an_accepted_single_order_is_an_accepted_order_and_a_batch_item_is_not(
+    server: RecordingServer, client: cf.Client
+) -> None:
+    server.reply("POST", PLACE, docs_answer(docs.PLACE_ORDERS, 1), echo)
+
+    placed = await client.private.place_order(**LIMIT_ORDER)
+    (batch_item,) = await client.private.place_orders([LIMIT_ORDER])
+
+    assert type(placed) is cf.AcceptedOrder
+    assert isinstance(placed, cf.OrderResult)
+    assert (placed.order_id, placed.client_order_id, placed.side) == ("0", "1612249737724", "BUY")
+    assert (placed.order_type, placed.time_in_force) == ("LIMIT", "GTC")
+    assert placed.status is None  # the docs' place answer has none
+    assert type(batch_item) is cf.OrderResult
+
+
+@pytest.mark.parametrize("field", cf.models.orders.ACCEPTED_FIELDS)
+async def test_an_accepted_answer_lacking_an_identifying_field_is_a_decode_error(
+    field: str, server: RecordingServer, client: cf.Client
+) -> None:
+    wire_name = cf.AcceptedOrder.__struct_encode_fields__[
+        cf.AcceptedOrder.__struct_fields__.index(field)
+    ]
+    server.reply("DELETE", CANCEL, docs_answer(docs.CANCEL_ORDERS, 0, **{wire_name: None}))
+
+    with pytest.raises(cf.DecodeError) as raised:
+        await client.private.cancel_order(market_code=SWAP, order_id="304384250571714215")
+
+    assert field in str(raised.value)
+    assert "accepted" in str(raised.value)
+
+
+async def test_an_order_rebuilt_from_the_history_is_an_accepted_order(
+    server: RecordingServer, client: cf.Client
+) -> None:
+    server.reply("POST", PLACE, GATEWAY_503)
+    server.reply("GET", HISTORY, found_in_history())
+
+    placed = await client.private.place_order(**LIMIT_ORDER, recv_window=50)
+
+    assert type(placed) is cf.AcceptedOrder
+    assert (placed.order_id, placed.order_type, placed.time_in_force) == (
+        "304408197314577143",
+        "LIMIT",
+        "GTC",
+    )
+    assert (placed.status, placed.notice, placed.timestamp) == ("OPEN", "OrderOpened", None)
+
+
 # -- credentials ---------------------------------------------------------------------------------
 
 

@@ -38,9 +38,12 @@ async def placing(client: cf.Client) -> None:
     order_id: str = placed.order_id
     client_order_id: str = placed.client_order_id
     side: cf.SideValue = placed.side
+    market_code: str = placed.market_code
+    kind: cf.OrderTypeValue = placed.order_type
+    time_in_force: cf.TimeInForceValue = placed.time_in_force
     doubled: Decimal = placed.quantity * 2
     if placed.side == cf.Side.BUY and placed.status == "FILLED":
-        print(order_id, client_order_id, side, doubled)
+        print(order_id, client_order_id, side, doubled, market_code, kind, time_in_force)
     if placed.notice == "OrderClosed" and placed.price is not None:
         print(placed.price + placed.quantity)
     # It is still an OrderResult.
