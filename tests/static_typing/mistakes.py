@@ -1,4 +1,4 @@
-"""Twenty typical mistakes a user makes with the order API, each one a type checker must flag.
+"""Typical mistakes (over twenty) made with the order API, each one a type checker must flag.
 
 Never run, only type-checked: tests/static_typing/test_static_typing.py runs ``mypy --strict``
 on this file and asserts that mypy reports an error on exactly the lines marked
@@ -72,3 +72,7 @@ async def mistakes(client: cf.Client) -> None:
     await private.redeem("flexUSD", "1", type="INSTANT")  # expect-error: arg-type
     # 22. a float amount to mint
     await private.mint("flexUSD", 1.5)  # expect-error: arg-type
+    # 23. a trade's side compared in lower case
+    for trade in await private.trades(M):
+        if trade.side == "sell":  # expect-error: comparison-overlap
+            pass
