@@ -1,4 +1,4 @@
-"""The values the docs list for order fields, as ``Literal`` types.
+"""The values the docs list for order fields: the request enums, and ``Literal`` types.
 
 Requests take them (or the enums of ``models.requests``), so a type checker refuses
 ``side="BYU"``. Responses are typed with them too, so ``result.status == "FILLD"`` is flagged
@@ -11,18 +11,54 @@ order answer undecodable, which would turn a definite answer into an ambiguous o
 
 from __future__ import annotations
 
+import enum
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 __all__ = [
+    "DecimalInput",
     "MatchTypeValue",
     "OrderNoticeValue",
     "OrderStatusValue",
+    "OrderType",
     "OrderTypeValue",
+    "RedeemType",
     "RedeemTypeValue",
     "ResponseTypeValue",
+    "Side",
     "SideValue",
+    "TimeInForce",
     "TimeInForceValue",
 ]
+
+
+class Side(str, enum.Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(str, enum.Enum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    STOP = "STOP"
+
+
+class TimeInForce(str, enum.Enum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    MAKER_ONLY = "MAKER_ONLY"
+
+
+class RedeemType(str, enum.Enum):
+    NORMAL = "Normal"
+    INSTANT = "Instant"
+
+
+# What a price, quantity or amount parameter takes. A float is left out on purpose: at run time
+# one is still accepted when it is exactly the decimal it prints as (0.5, 3.0; kept for backward
+# compatibility), but 0.1 is not, so the type steers callers to str or Decimal.
+DecimalInput = Decimal | str | int
 
 SideValue = Literal["BUY", "SELL"]
 OrderTypeValue = Literal["LIMIT", "MARKET", "STOP"]

@@ -7,14 +7,11 @@ decimals are plain strings (never floats, never exponents) and whose keys are th
 
 from __future__ import annotations
 
-import enum
 import itertools
 import re
 import secrets
-import sys
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -26,12 +23,17 @@ from .._validation import (
     choices,
     format_decimal,
 )
-from ._values import OrderTypeValue, SideValue, TimeInForceValue
-
-if sys.version_info >= (3, 11):
-    from typing import NotRequired, Required
-elif TYPE_CHECKING:
-    from typing_extensions import NotRequired, Required
+from ._dicts import CancelOrderDict, ModifyOrderDict, NewOrderDict
+from ._values import (
+    DecimalInput,
+    OrderType,
+    OrderTypeValue,
+    RedeemType,
+    Side,
+    SideValue,
+    TimeInForce,
+    TimeInForceValue,
+)
 
 __all__ = [
     "CancelOrder",
@@ -55,38 +57,11 @@ __all__ = [
 ]
 
 
-class Side(str, enum.Enum):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderType(str, enum.Enum):
-    LIMIT = "LIMIT"
-    MARKET = "MARKET"
-    STOP = "STOP"
-
-
-class TimeInForce(str, enum.Enum):
-    GTC = "GTC"
-    IOC = "IOC"
-    FOK = "FOK"
-    MAKER_ONLY = "MAKER_ONLY"
-
-
-class RedeemType(str, enum.Enum):
-    NORMAL = "Normal"
-    INSTANT = "Instant"
-
-
 # The allowed values of each choice (see check_choice: enum members are found too).
 _SIDES = choices(s.value for s in Side)
 _ORDER_TYPES = choices(t.value for t in OrderType)
 _TIME_IN_FORCE = choices(t.value for t in TimeInForce)
 
-# What a price, quantity or amount parameter takes. A float is left out on purpose: at run time
-# one is still accepted when it is exactly the decimal it prints as (0.5, 3.0; kept for backward
-# compatibility), but 0.1 is not, so the type steers callers to str or Decimal.
-DecimalInput = Decimal | str | int
 MAX_CLIENT_ORDER_ID = 9_223_372_036_854_775_807  # the exchange's LONG
 
 
@@ -127,46 +102,6 @@ class CancelOrder(msgspec.Struct, kw_only=True):
     market_code: str
     order_id: str | int | None = None
     client_order_id: str | int | None = None
-
-
-# The dict forms of the three structs (same keys), for ``place_orders([{...}])`` and the keyword
-# arguments of ``place_order(**order)``. A type checker then flags a misspelt key, a missing one
-# or a value of the wrong type; at run time the client checks the same (ValidationError).
-
-
-class NewOrderDict(TypedDict, total=False):
-    """:class:`NewOrder` as a dict: ``place_orders``' items, ``place_order``'s keywords."""
-
-    market_code: Required[str]
-    side: Required[Side | SideValue]
-    quantity: Required[DecimalInput]
-    order_type: Required[OrderType | OrderTypeValue]
-    price: NotRequired[DecimalInput | None]
-    stop_price: NotRequired[DecimalInput | None]
-    limit_price: NotRequired[DecimalInput | None]
-    time_in_force: NotRequired[TimeInForce | TimeInForceValue | None]
-    client_order_id: NotRequired[str | int | None]
-
-
-class ModifyOrderDict(TypedDict, total=False):
-    """:class:`ModifyOrder` as a dict: ``modify_orders``' items, ``modify_order``'s keywords."""
-
-    order_id: Required[str | int]
-    market_code: Required[str]
-    side: NotRequired[Side | SideValue | None]
-    quantity: NotRequired[DecimalInput | None]
-    price: NotRequired[DecimalInput | None]
-    stop_price: NotRequired[DecimalInput | None]
-    limit_price: NotRequired[DecimalInput | None]
-    client_order_id: NotRequired[str | int | None]
-
-
-class CancelOrderDict(TypedDict, total=False):
-    """:class:`CancelOrder` as a dict: ``cancel_orders``' items, ``cancel_order``'s keywords."""
-
-    market_code: Required[str]
-    order_id: NotRequired[str | int | None]
-    client_order_id: NotRequired[str | int | None]
 
 
 class WireNewOrder(msgspec.Struct, rename="camel", omit_defaults=True, gc=False):

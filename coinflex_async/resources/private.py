@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from msgspec.json import Decoder
@@ -66,7 +66,7 @@ from ..models.requests import (
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
-elif TYPE_CHECKING:
+else:
     from typing_extensions import Unpack
 
 __all__ = ["FLEX_ASSETS", "Private"]
