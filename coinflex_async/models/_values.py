@@ -1,7 +1,7 @@
 """The values the docs list for order fields: the request enums, and ``Literal`` types.
 
-Requests take them (or the enums of ``models.requests``), so a type checker refuses
-``side="BYU"``. Responses are typed with them too, so ``result.status == "FILLD"`` is flagged
+Requests take an enum member or its value (``Side.BUY`` or ``"BUY"``), so a type checker
+refuses ``side="BYU"``; decimals take ``DecimalInput``. Responses are typed with them too, so ``result.status == "FILLD"`` is flagged
 (mypy's ``--strict-equality``, part of ``--strict``), but their fields are *decoded* as plain
 ``str`` (the ``_*Field`` aliases below): the docs' lists disagree with each other (the REST docs
 say ``OrderOpened``/``OrderMatched``/``OrderClosed``, the WebSocket docs add ``OrderModified``,
