@@ -1,12 +1,13 @@
 """The values the docs list for order fields: the request enums, and ``Literal`` types.
 
 Requests take an enum member or its value (``Side.BUY`` or ``"BUY"``), so a type checker
-refuses ``side="BYU"``; decimals take ``DecimalInput``. Responses are typed with them too, so ``result.status == "FILLD"`` is flagged
-(mypy's ``--strict-equality``, part of ``--strict``), but their fields are *decoded* as plain
-``str`` (the ``_*Field`` aliases below): the docs' lists disagree with each other (the REST docs
-say ``OrderOpened``/``OrderMatched``/``OrderClosed``, the WebSocket docs add ``OrderModified``,
-the changelog ``OrderPartiallyMatched``), and a value missing from a list must not make a whole
-order answer undecodable, which would turn a definite answer into an ambiguous one.
+refuses ``side="BYU"``; decimals take ``DecimalInput``. Responses are typed with the values too,
+so ``result.status == "FILLD"`` is flagged (mypy's ``--strict-equality``, part of
+``--strict``), but their fields are *decoded* as plain ``str`` (the ``_*Field`` aliases below):
+the docs' lists disagree with each other (the REST docs say ``OrderOpened``/``OrderMatched``/
+``OrderClosed``, the WebSocket docs add ``OrderModified``, the changelog
+``OrderPartiallyMatched``), and a value missing from a list must not make a whole order answer
+undecodable, which would turn a definite answer into an ambiguous one.
 """
 
 from __future__ import annotations
