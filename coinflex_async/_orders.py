@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from msgspec.json import Decoder
 
 from ._errors import (
     APIError,
@@ -46,7 +47,8 @@ from ._errors import (
 )
 from ._transport import RetryPolicy, Route, Transport
 from .models import OrderResult, OrderStatus
-from .models._base import envelope_list_decoder
+from .models._base import Envelope, envelope_list_decoder
+from .models._values import OrderStatusValue
 from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
 
 __all__ = ["MAX_BATCH", "BatchError", "OrderBatchSender"]
@@ -101,14 +103,21 @@ class OrderBatchSender:
         *,
         recv_window: int | None,
         response_type: str,
+        answers: Decoder[Envelope[list[OrderResult]]] = _results,
     ) -> list[OrderResult]:
+        """``answers`` decodes a response (a single-order call passes one of a subclass)."""
         # Errors that stop every request before it is sent are the caller's, not the batch's.
         self._transport.check_ready(route)
         chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
         if len(chunks) == 1:
-            return await self._send_chunk(route, kind, chunks[0], recv_window, response_type)
+            return await self._send_chunk(
+                route, kind, chunks[0], recv_window, response_type, answers
+            )
         outcomes = await asyncio.gather(
-            *(self._send_chunk(route, kind, c, recv_window, response_type) for c in chunks),
+            *(
+                self._send_chunk(route, kind, c, recv_window, response_type, answers)
+                for c in chunks
+            ),
             return_exceptions=True,
         )
         results: list[OrderResult | None] = []
@@ -143,6 +152,7 @@ class OrderBatchSender:
         chunk: Sequence[WireOrder],
         recv_window: int | None,
         response_type: str,
+        answers: Decoder[Envelope[list[OrderResult]]],
     ) -> list[OrderResult]:
         answered: dict[int, OrderResult] = {}
         pending = list(range(len(chunk)))
@@ -157,7 +167,7 @@ class OrderBatchSender:
             try:
                 envelope = await self._transport.request(
                     route,
-                    _results,
+                    answers,
                     body=self._body(to_send, recv_window, response_type),
                     retry=False,
                 )
@@ -350,7 +360,7 @@ def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
     )
 
 
-def _direct_status(found: OrderStatus) -> str | None:
+def _direct_status(found: OrderStatus) -> OrderStatusValue | None:
     if found.status == "OrderOpened":
         return "PARTIALLY_FILLED" if found.filled_quantity else "OPEN"
     return "FILLED" if found.status == "OrderMatched" else None

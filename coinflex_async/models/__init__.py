@@ -24,6 +24,7 @@ from coinflex_async.models.market import (
     Ticker,
 )
 from coinflex_async.models.orders import (
+    AcceptedOrder,
     CancelAllResult,
     MatchInfo,
     OpenOrder,
@@ -32,6 +33,7 @@ from coinflex_async.models.orders import (
 )
 
 __all__ = [
+    "AcceptedOrder",
     "AccountInfo",
     "Asset",
     "Balance",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from coinflex_async.models._base import Model
+from coinflex_async.models._values import _MatchTypeField, _SideField
 
 __all__ = ["AccountInfo", "Balance", "FundingPayment", "Position", "Trade"]
 
@@ -58,11 +59,11 @@ class Trade(Model, kw_only=True, frozen=True, gc=False):
     match_quantity: Decimal
     match_price: Decimal
     total: Decimal
-    order_match_type: str
+    order_match_type: _MatchTypeField
     fees: Decimal
     fee_instrument_id: str
     order_id: str
-    side: str
+    side: _SideField
     # The docs' table says ``clientOrderID``; both examples (followed) send ``clientOrderId``.
     client_order_id: str
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from coinflex_async.models._base import Model
+from coinflex_async.models._values import _SideField
 
 __all__ = [
     "Asset",
@@ -76,7 +77,7 @@ class PublicTrade(Model, kw_only=True, frozen=True, gc=False):
     match_id: str
     match_quantity: Decimal
     match_price: Decimal
-    side: str
+    side: _SideField
     match_timestamp: int
 
 

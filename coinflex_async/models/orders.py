@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
 
 from coinflex_async.models._base import Model
+from coinflex_async.models._values import (
+    _MatchTypeField,
+    _OrderNoticeField,
+    _OrderStatusField,
+    _OrderTypeField,
+    _SideField,
+    _TimeInForceField,
+)
 
-__all__ = ["CancelAllResult", "MatchInfo", "OpenOrder", "OrderResult", "OrderStatus"]
+__all__ = [
+    "AcceptedOrder",
+    "CancelAllResult",
+    "MatchInfo",
+    "OpenOrder",
+    "OrderResult",
+    "OrderStatus",
+]
 
 # msgspec does not inherit kw_only from Model, and mypy sees frozen only where it is spelt out:
 # every model repeats both.
@@ -18,8 +34,8 @@ class OpenOrder(Model, kw_only=True, frozen=True, gc=False):
     order_id: str
     market_code: str
     client_order_id: str | None = None
-    side: str
-    order_type: str
+    side: _SideField
+    order_type: _OrderTypeField
     quantity: Decimal
     remaining_quantity: Decimal
     # A limit order has a price and no stop/limit price; a stop order the reverse.
@@ -29,7 +45,7 @@ class OpenOrder(Model, kw_only=True, frozen=True, gc=False):
     order_created: int
     last_modified: int
     last_trade_timestamp: int
-    time_in_force: str
+    time_in_force: _TimeInForceField
 
 
 class MatchInfo(Model, kw_only=True, frozen=True, gc=False):
@@ -38,7 +54,7 @@ class MatchInfo(Model, kw_only=True, frozen=True, gc=False):
     match_quantity: Decimal
     match_price: Decimal
     timestamp: int
-    order_match_type: str
+    order_match_type: _MatchTypeField
 
 
 class OrderStatus(Model, kw_only=True, frozen=True):
@@ -46,12 +62,12 @@ class OrderStatus(Model, kw_only=True, frozen=True):
 
     # Each status sends its own subset of fields, and later statuses may send others, so every
     # field but the status is optional.
-    status: str
+    status: _OrderNoticeField
     order_id: str | None = None
     client_order_id: str | None = None
     market_code: str | None = None
-    side: str | None = None
-    order_type: str | None = None
+    side: _SideField | None = None
+    order_type: _OrderTypeField | None = None
     price: Decimal | None = None
     last_traded_price: Decimal | None = None
     avg_fill_price: Decimal | None = None
@@ -68,7 +84,7 @@ class OrderStatus(Model, kw_only=True, frozen=True):
     # The docs' table says "LIST of dictionaries"; the example (followed) sends one object
     # mapping the fee instrument to the fee: ``{"FLEX": "-0.00440786"}``.
     fees: dict[str, Decimal] | None = None
-    time_in_force: str | None = None
+    time_in_force: _TimeInForceField | None = None
     is_triggered: bool | None = None
     order_opened_timestamp: int | None = None
     order_closed_timestamp: int | None = None
@@ -89,13 +105,52 @@ class OrderResult(Model, kw_only=True, frozen=True, gc=False):
     price: Decimal | None = None
     quantity: Decimal | None = None
     remain_quantity: Decimal | None = None
-    side: str | None = None
-    status: str | None = None
+    side: _SideField | None = None
+    status: _OrderStatusField | None = None
     market_code: str | None = None
-    time_in_force: str | None = None
-    notice: str | None = None
-    order_type: str | None = None
+    time_in_force: _TimeInForceField | None = None
+    notice: _OrderNoticeField | None = None
+    order_type: _OrderTypeField | None = None
     is_triggered: bool | None = None
+
+
+# The fields every accepted order's answer carries: the docs' place, modify, cancel and close
+# borrow examples all have them, in FULL and ACK answers alike, and so does a result rebuilt from
+# the order history. ``status`` is not among them: the docs' own place answer has none.
+ACCEPTED_FIELDS = (
+    "client_order_id",
+    "order_id",
+    "market_code",
+    "side",
+    "order_type",
+    "quantity",
+    "time_in_force",
+)
+
+
+class AcceptedOrder(OrderResult, kw_only=True, frozen=True, gc=False):
+    """The result of ``place_order``, ``modify_order`` or ``cancel_order``: one order the exchange
+    accepted (a refusal raises ``OrderRejectedError`` instead).
+
+    An :class:`OrderResult` whose identifying fields (``ACCEPTED_FIELDS``) are known to be
+    present, so they need no ``None`` check. Optional still: ``price`` (a MARKET order has
+    none), ``status``, ``notice``, ``remain_quantity`` and ``is_triggered`` (absent from ACK
+    answers and from the docs' place answer), ``timestamp`` (absent when the result was rebuilt
+    from the order history after a lost answer).
+    """
+
+    # Narrowed for type checkers only: at run time the fields stay those of OrderResult, so a
+    # single order's answer decodes exactly as a batch item does (no second pass, no copy), and
+    # the client checks the fields' presence itself (``_accepted`` in resources/private.py).
+    if TYPE_CHECKING:
+        success: Literal[True]
+        client_order_id: str
+        order_id: str
+        market_code: str
+        side: _SideField
+        order_type: _OrderTypeField
+        quantity: Decimal
+        time_in_force: _TimeInForceField
 
 
 class CancelAllResult(Model, kw_only=True, frozen=True, gc=False):

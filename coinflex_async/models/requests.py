@@ -7,12 +7,10 @@ decimals are plain strings (never floats, never exponents) and whose keys are th
 
 from __future__ import annotations
 
-import enum
 import itertools
 import re
 import secrets
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -25,12 +23,27 @@ from .._validation import (
     choices,
     format_decimal,
 )
+from ._dicts import CancelOrderDict, ModifyOrderDict, NewOrderDict
+from ._values import (
+    DecimalInput,
+    OrderType,
+    OrderTypeValue,
+    RedeemType,
+    Side,
+    SideValue,
+    TimeInForce,
+    TimeInForceValue,
+)
 
 __all__ = [
     "CancelOrder",
+    "CancelOrderDict",
     "ClientOrderIds",
+    "DecimalInput",
     "ModifyOrder",
+    "ModifyOrderDict",
     "NewOrder",
+    "NewOrderDict",
     "OrderType",
     "RedeemType",
     "Side",
@@ -44,35 +57,11 @@ __all__ = [
 ]
 
 
-class Side(str, enum.Enum):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderType(str, enum.Enum):
-    LIMIT = "LIMIT"
-    MARKET = "MARKET"
-    STOP = "STOP"
-
-
-class TimeInForce(str, enum.Enum):
-    GTC = "GTC"
-    IOC = "IOC"
-    FOK = "FOK"
-    MAKER_ONLY = "MAKER_ONLY"
-
-
-class RedeemType(str, enum.Enum):
-    NORMAL = "Normal"
-    INSTANT = "Instant"
-
-
 # The allowed values of each choice (see check_choice: enum members are found too).
 _SIDES = choices(s.value for s in Side)
 _ORDER_TYPES = choices(t.value for t in OrderType)
 _TIME_IN_FORCE = choices(t.value for t in TimeInForce)
 
-DecimalLike = Decimal | str | int | float
 MAX_CLIENT_ORDER_ID = 9_223_372_036_854_775_807  # the exchange's LONG
 
 
@@ -84,13 +73,13 @@ class NewOrder(msgspec.Struct, kw_only=True):
     """
 
     market_code: str
-    side: Side | str
-    quantity: DecimalLike
-    order_type: OrderType | str
-    price: DecimalLike | None = None
-    stop_price: DecimalLike | None = None
-    limit_price: DecimalLike | None = None
-    time_in_force: TimeInForce | str | None = None
+    side: Side | SideValue
+    quantity: DecimalInput
+    order_type: OrderType | OrderTypeValue
+    price: DecimalInput | None = None
+    stop_price: DecimalInput | None = None
+    limit_price: DecimalInput | None = None
+    time_in_force: TimeInForce | TimeInForceValue | None = None
     client_order_id: str | int | None = None
 
 
@@ -99,11 +88,11 @@ class ModifyOrder(msgspec.Struct, kw_only=True):
 
     order_id: str | int
     market_code: str
-    side: Side | str | None = None
-    quantity: DecimalLike | None = None
-    price: DecimalLike | None = None
-    stop_price: DecimalLike | None = None
-    limit_price: DecimalLike | None = None
+    side: Side | SideValue | None = None
+    quantity: DecimalInput | None = None
+    price: DecimalInput | None = None
+    stop_price: DecimalInput | None = None
+    limit_price: DecimalInput | None = None
     client_order_id: str | int | None = None
 
 

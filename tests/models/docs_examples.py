@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coinflex_async.models import (
+    AcceptedOrder,
     AccountInfo,
     Asset,
     Balance,
@@ -1281,6 +1282,11 @@ def data_object(document: Any) -> list[JSONObject]:
     return [document["data"]]
 
 
+def accepted_items(document: Any) -> list[JSONObject]:
+    """The items of an order answer that the exchange accepted (``"success": "true"``)."""
+    return [item for item in data_items(document) if item["success"] == "true"]
+
+
 def whole_list(document: Any) -> list[JSONObject]:
     """The objects of a bare list: ``[{...}, ...]``."""
     items: list[JSONObject] = document
@@ -1342,6 +1348,9 @@ MODEL_EXAMPLES = [
     ModelExample(OrderResult, MODIFY_ORDERS, data_items),
     ModelExample(OrderResult, CANCEL_ORDERS, data_items),
     ModelExample(OrderResult, CLOSE_BORROW, data_object),
+    ModelExample(AcceptedOrder, PLACE_ORDERS, accepted_items),
+    ModelExample(AcceptedOrder, MODIFY_ORDERS, accepted_items),
+    ModelExample(AcceptedOrder, CANCEL_ORDERS, accepted_items),
     ModelExample(CancelAllResult, CANCEL_ALL, data_object),
     ModelExample(CancelAllResult, CANCEL_ALL_MARKET, data_object),
     ModelExample(DeliveryOrder, DELIVERY_ORDERS, data_items),

@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from coinflex_async.models import (
     Mint,
+    OrderResult,
+    OrderStatus,
     Ping,
 )
 from coinflex_async.models._base import Envelope, decoder_for
@@ -57,3 +60,20 @@ def test_every_docs_example_decodes_to_its_expected_value(name: str) -> None:
 def test_every_docs_example_is_in_the_table() -> None:
     examples = {name for name, value in vars(docs).items() if isinstance(value, bytes)}
     assert examples == set(EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [(OrderResult, docs.CANCEL_ORDERS), (OrderStatus, docs.ORDERS_V21)],
+    ids=["OrderResult", "OrderStatus"],
+)
+def test_values_the_docs_do_not_list_still_decode(model: type[Any], body: bytes) -> None:
+    # status, side, ... are typed with the docs' values (Literal) for type checkers only: a new
+    # value from the exchange must not make a whole order answer undecodable.
+    document = msgspec.json.decode(body)
+    item = document["data"][0]
+    item.update(status="CANCELED_BY_SOMETHING_NEW", side="SHORT", orderType="ICEBERG")
+    item.update(timeInForce="GTD")
+    (decoded, *_) = data_of(list[model], msgspec.json.encode(document))
+    assert (decoded.status, decoded.side) == ("CANCELED_BY_SOMETHING_NEW", "SHORT")
+    assert (decoded.order_type, decoded.time_in_force) == ("ICEBERG", "GTD")

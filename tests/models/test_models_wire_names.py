@@ -11,7 +11,16 @@ import msgspec
 import pytest
 
 from coinflex_async import models
-from coinflex_async.models import Level, OrderStatus, account, delivery, lending, market, orders
+from coinflex_async.models import (
+    AcceptedOrder,
+    Level,
+    OrderStatus,
+    account,
+    delivery,
+    lending,
+    market,
+    orders,
+)
 from coinflex_async.models._base import Model
 from tests.models.docs_examples import example_objects
 
@@ -23,7 +32,8 @@ ALL_MODELS = [getattr(models, name) for name in models.__all__]
 # Level is positional on the wire (``[price, quantity, 0, 0]``): it has no keys.
 KEYED_MODELS = [model for model in ALL_MODELS if model is not Level]
 # One struct for every order status: each docs example shows only its own status's fields.
-UNION_OF_STATUSES = {OrderStatus}
+# AcceptedOrder has OrderResult's fields, of which only a refusal sends code and message.
+UNION_OF_STATUSES = {OrderStatus, AcceptedOrder}
 
 
 def wire_names(model: type[Any]) -> set[str]:

@@ -52,11 +52,23 @@ GATEWAY_503: Reply = (
 
 
 def echo(recorded: Recorded, *, reverse: bool = False) -> Reply:
-    """Answer every order of a batch with success, echoing its IDs, price and quantity."""
+    """Answer every order of a batch with success, echoing its IDs, price and quantity; a placed
+    order also gets what the docs' place answer adds (an order ID, type and time in force)."""
     answers = []
-    for order in recorded.json()["orders"]:
+    for index, order in enumerate(recorded.json()["orders"]):
         answer = {"success": "true", "timestamp": "1615430915602"}
-        for key in ("clientOrderId", "orderId", "marketCode", "side", "price", "quantity"):
+        if recorded.path == PLACE:
+            answer.update(orderId=str(1000 + index), orderType="LIMIT", timeInForce="GTC")
+        for key in (
+            "clientOrderId",
+            "orderId",
+            "marketCode",
+            "side",
+            "price",
+            "quantity",
+            "orderType",
+            "timeInForce",
+        ):
             if key in order:
                 answer[key] = order[key]
         answers.append(answer)
@@ -67,6 +79,13 @@ def echo(recorded: Recorded, *, reverse: bool = False) -> Reply:
 
 def echo_reversed(recorded: Recorded) -> Reply:
     return echo(recorded, reverse=True)
+
+
+def cancelled(recorded: Recorded) -> Reply:
+    """The docs' answer to a successful cancel, for the one order the request names."""
+    (order,) = recorded.json()["orders"]
+    item = {**json.loads(docs.CANCEL_ORDERS)["data"][0], **order}
+    return 200, {"event": "cancelOrder", "timestamp": "1615454881391", "data": [item]}, {}
 
 
 def sent_orders(server: RecordingServer, path: str = PLACE) -> list[dict[str, Any]]:
@@ -674,6 +693,66 @@ async def test_cancel_order_rejection_raises(server: RecordingServer, client: cf
     assert raised.value.client_order_id == "1612249737724"
 
 
+# -- what a single order call returns -------------------------------------------------------------
+
+
+def docs_answer(body: bytes, index: int, **changes: Any) -> Reply:
+    """One item of a docs example answer, with keys changed (None: the key left out)."""
+    document = json.loads(body)
+    item = {**document["data"][index], **changes}
+    document["data"] = [{key: value for key, value in item.items() if value is not None}]
+    return 200, document, {}
+
+
+async def test_an_accepted_single_order_is_an_accepted_order_and_a_batch_item_is_not(
+    server: RecordingServer, client: cf.Client
+) -> None:
+    server.reply("POST", PLACE, docs_answer(docs.PLACE_ORDERS, 1), echo)
+
+    placed = await client.private.place_order(**LIMIT_ORDER)
+    (batch_item,) = await client.private.place_orders([LIMIT_ORDER])
+
+    assert type(placed) is cf.AcceptedOrder
+    assert isinstance(placed, cf.OrderResult)
+    assert (placed.order_id, placed.client_order_id, placed.side) == ("0", "1612249737724", "BUY")
+    assert (placed.order_type, placed.time_in_force) == ("LIMIT", "GTC")
+    assert placed.status is None  # the docs' place answer has none
+    assert type(batch_item) is cf.OrderResult
+
+
+@pytest.mark.parametrize("field", cf.models.orders.ACCEPTED_FIELDS)
+async def test_an_accepted_answer_lacking_an_identifying_field_is_a_decode_error(
+    field: str, server: RecordingServer, client: cf.Client
+) -> None:
+    wire_name = cf.AcceptedOrder.__struct_encode_fields__[
+        cf.AcceptedOrder.__struct_fields__.index(field)
+    ]
+    server.reply("DELETE", CANCEL, docs_answer(docs.CANCEL_ORDERS, 0, **{wire_name: None}))
+
+    with pytest.raises(cf.DecodeError) as raised:
+        await client.private.cancel_order(market_code=SWAP, order_id="304384250571714215")
+
+    assert field in str(raised.value)
+    assert "accepted" in str(raised.value)
+
+
+async def test_an_order_rebuilt_from_the_history_is_an_accepted_order(
+    server: RecordingServer, client: cf.Client
+) -> None:
+    server.reply("POST", PLACE, GATEWAY_503)
+    server.reply("GET", HISTORY, found_in_history())
+
+    placed = await client.private.place_order(**LIMIT_ORDER, recv_window=50)
+
+    assert type(placed) is cf.AcceptedOrder
+    assert (placed.order_id, placed.order_type, placed.time_in_force) == (
+        "304408197314577143",
+        "LIMIT",
+        "GTC",
+    )
+    assert (placed.status, placed.notice, placed.timestamp) == ("OPEN", "OrderOpened", None)
+
+
 # -- credentials ---------------------------------------------------------------------------------
 
 
@@ -838,7 +917,7 @@ async def test_cancel_503_then_found_closed_is_a_success_with_one_delete(
 async def test_cancel_503_then_still_open_is_cancelled_again(
     server: RecordingServer, client: cf.Client
 ) -> None:
-    server.reply("DELETE", CANCEL, GATEWAY_503, echo)
+    server.reply("DELETE", CANCEL, GATEWAY_503, cancelled)
     server.reply("GET", HISTORY, found_in_history("OrderOpened"))
 
     result = await client.private.cancel_order(
