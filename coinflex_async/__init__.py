@@ -14,6 +14,7 @@ from ._client import LIVE_URL, TEST_URL, Client
 from ._errors import (
     APIError,
     AuthenticationError,
+    BatchError,
     ClientClosedError,
     CoinFlexError,
     DecodeError,
@@ -25,7 +26,6 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
-from ._orders import BatchError
 from ._ratelimit import RateLimits, Window
 from ._transport import RetryPolicy
 from .models import *  # noqa: F403 - the models are part of the public API

@@ -9,6 +9,7 @@ import msgspec
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BatchError",
     "ClientClosedError",
     "CoinFlexError",
     "DecodeError",
@@ -17,8 +18,11 @@ __all__ = [
     "OrderStatusUnknownError",
     "RateLimitError",
     "ServerError",
+    "StreamClosedError",
+    "StreamOverflowError",
     "TransportError",
     "ValidationError",
+    "error_from_code",
     "error_from_response",
     "excerpt",
 ]
@@ -38,6 +42,21 @@ class ValidationError(CoinFlexError, ValueError):
 
 class ClientClosedError(CoinFlexError, RuntimeError):
     """The client was closed."""
+
+
+class StreamClosedError(ClientClosedError):
+    """A command or ``subscribe`` on a WebSocket stream that is closed."""
+
+
+class StreamOverflowError(CoinFlexError):
+    """A subscription's reader fell more than ``max_queue`` events behind on a channel that
+    cannot be conflated (trades, orders, balances, positions): events were dropped. Raised once,
+    on the next read; the subscription then goes on with new events."""
+
+    def __init__(self, message: str, *, channel: str, dropped: int) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.dropped = dropped
 
 
 class TransportError(CoinFlexError):
@@ -140,6 +159,23 @@ class OrderRejectedError(APIError):
         self.result = result
 
 
+class BatchError(CoinFlexError):
+    """Raised by the batch methods when some requests of a split batch failed.
+
+    ``errors`` holds the exception of each failed request; ``results`` the per-order results in
+    input order, ``None`` where the order's request failed. The first error is also the cause.
+    """
+
+    def __init__(self, errors: list[BaseException], results: list[Any]) -> None:
+        self.errors = errors
+        self.results = results
+        done = sum(r is not None for r in results)
+        super().__init__(
+            f"{len(errors)} of the batch's requests failed ({done} of {len(results)} orders "
+            f"answered): {errors[0]}"
+        )
+
+
 # Codes the exchange documents as authentication failures: 05001 authority invalid, 20000 bad
 # signature, 20023/20024 timestamp missing/outside threshold, 20025 API key invalid.
 _AUTH_CODES = frozenset({"05001", "20000", "20023", "20024", "20025"})
@@ -162,6 +198,19 @@ class _ErrorBody(msgspec.Struct):
 
 
 _error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+
+
+def error_from_code(code: str | None, message: str | None, *, endpoint: str) -> APIError:
+    """The exception for a refusal that carries no HTTP status: a WebSocket reply with
+    ``success``/``submitted`` false (``status`` is then 0)."""
+    kwargs: dict[str, Any] = {"status": 0, "code": code, "endpoint": endpoint}
+    if code in _RATE_CODES:
+        return RateLimitError(message, **kwargs)
+    if code in _AUTH_CODES:
+        return AuthenticationError(message, **kwargs)
+    if code in _NOT_FOUND_CODES:
+        return NotFoundError(message, **kwargs)
+    return APIError(message, **kwargs)
 
 
 def excerpt(body: bytes) -> str:

@@ -225,6 +225,10 @@ class Transport:
         self._urls[url_text] = url
         return url
 
+    def closed_future(self) -> asyncio.Future[None]:
+        """A future resolved when the client closes (to end waits at once)."""
+        return self._closed_waiter()
+
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
         return self._timeout

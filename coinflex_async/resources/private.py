@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,7 +11,7 @@ import msgspec
 from msgspec.json import Decoder
 
 from .._errors import APIError, NotFoundError, OrderRejectedError, ValidationError
-from .._orders import OrderBatchSender
+from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import DELIVERY, MINT_REDEEM, REST
 from .._transport import Route, Transport
 from .._validation import (
@@ -55,6 +57,7 @@ from ..models.requests import (
     to_wire_modify,
     to_wire_new,
 )
+from ..models.stream import AccountSnapshot
 
 __all__ = ["FLEX_ASSETS", "Private"]
 
@@ -174,6 +177,18 @@ class Private:
         items = (await self._transport.request(_POSITION, _positions, path=path)).data
         return items[0] if items else None
 
+    async def snapshot(self) -> AccountSnapshot:
+        """The account's balances, positions and open orders, fetched concurrently (what a bot
+        rebuilds its state from on start or after a lost connection). ``taken_at`` is the time
+        (ms) the first of the three requests left."""
+        taken_at = time.time_ns() // 1_000_000
+        balances, positions, open_orders = await asyncio.gather(
+            self.balances(), self.positions(), self.open_orders()
+        )
+        return AccountSnapshot(
+            balances=balances, positions=positions, open_orders=open_orders, taken_at=taken_at
+        )
+
     async def trades(
         self,
         market_code: str,
@@ -253,7 +268,7 @@ class Private:
         wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _PLACE,
-            "place",
+            PLACE,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -271,7 +286,7 @@ class Private:
         """
         (result,) = await self._orders.send(
             _PLACE,
-            "place",
+            PLACE,
             [to_wire_new(order, 0, self._ids)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -289,7 +304,7 @@ class Private:
         wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _MODIFY,
-            "modify",
+            MODIFY,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -301,7 +316,7 @@ class Private:
         """POST /v2/orders/modify: modify one order; OrderRejectedError if the exchange says no."""
         (result,) = await self._orders.send(
             _MODIFY,
-            "modify",
+            MODIFY,
             [to_wire_modify(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -319,7 +334,7 @@ class Private:
         wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _CANCEL,
-            "cancel",
+            CANCEL,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -331,7 +346,7 @@ class Private:
         """DELETE /v2/orders/cancel: cancel one order; OrderRejectedError if it is refused."""
         (result,) = await self._orders.send(
             _CANCEL,
-            "cancel",
+            CANCEL,
             [to_wire_cancel(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
