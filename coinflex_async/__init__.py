@@ -23,10 +23,13 @@ from ._errors import (
     OrderStatusUnknownError,
     RateLimitError,
     ServerError,
+    StreamClosedError,
+    StreamOverflowError,
     TransportError,
     ValidationError,
 )
 from ._ratelimit import RateLimits, Window
+from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from .models import *  # noqa: F403 - the models are part of the public API
 from .models import __all__ as _models_all
@@ -39,12 +42,38 @@ from .models.requests import (
     Side,
     TimeInForce,
 )
+from .models.stream import (
+    AccountSnapshot,
+    CandleEvent,
+    CandleValues,
+    DepthEvent,
+    LiquidationEvent,
+    MarketEvent,
+    OrderEvent,
+    Resynced,
+    TickerEvent,
+    TradeEvent,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LIVE_URL",
     "TEST_URL",
+    "AccountSnapshot",
+    "CandleEvent",
+    "CandleValues",
+    "DepthEvent",
+    "LiquidationEvent",
+    "MarketEvent",
+    "OrderEvent",
+    "Resynced",
+    "Stream",
+    "StreamClosedError",
+    "StreamOverflowError",
+    "Subscription",
+    "TickerEvent",
+    "TradeEvent",
     "APIError",
     "AuthenticationError",
     "BatchError",

@@ -33,12 +33,14 @@ __all__ = [
     "REST",
     "RateLimiter",
     "RateLimits",
+    "WS_ORDERS",
     "Window",
 ]
 
 REST = "rest"
 DELIVERY = "delivery"
 MINT_REDEEM = "mint_redeem"
+WS_ORDERS = "ws_orders"
 
 # How much arrivals at the exchange may bunch up compared with departures (network and server
 # scheduling); each window is paced as if it were this much longer.
@@ -74,21 +76,32 @@ def _mint_redeem() -> tuple[Window, ...]:
     return (Window(1, 1.0), Window(2, 10.0))
 
 
+def _ws_orders() -> tuple[Window, ...]:
+    return (Window(50, 1.0),)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """The buckets of one client. Defaults are the exchange's published limits (per IP).
 
     Every request takes from ``rest``; POST /v2.1/delivery/orders also from ``delivery``;
-    POST /v2/mint and /v2/redeem also from ``mint_redeem``. Pass ``rate_limits=None`` to
-    ``cf.Client`` to turn limiting off (e.g. against a local simulator).
+    POST /v2/mint and /v2/redeem also from ``mint_redeem``; each order placed or modified over
+    the WebSocket (``client.stream()``) from ``ws_orders`` (50 per second per account). Pass
+    ``rate_limits=None`` to ``cf.Client`` to turn limiting off (e.g. against a local simulator).
     """
 
     rest: tuple[Window, ...] = field(default_factory=_rest)
     delivery: tuple[Window, ...] = field(default_factory=_delivery)
     mint_redeem: tuple[Window, ...] = field(default_factory=_mint_redeem)
+    ws_orders: tuple[Window, ...] = field(default_factory=_ws_orders)
 
     def buckets(self) -> Mapping[str, tuple[Window, ...]]:
-        return {REST: self.rest, DELIVERY: self.delivery, MINT_REDEEM: self.mint_redeem}
+        return {
+            REST: self.rest,
+            DELIVERY: self.delivery,
+            MINT_REDEEM: self.mint_redeem,
+            WS_ORDERS: self.ws_orders,
+        }
 
 
 DEFAULT_RATE_LIMITS = RateLimits()
@@ -123,6 +136,7 @@ class RateLimiter:
             (REST,): limiters[REST],
             (REST, DELIVERY): limiters[REST] + limiters[DELIVERY],
             (REST, MINT_REDEEM): limiters[REST] + limiters[MINT_REDEEM],
+            (WS_ORDERS,): limiters[WS_ORDERS],
         }
         self._queues = {key: asyncio.Lock() for key in groups}
         self._groups = groups

@@ -225,6 +225,10 @@ class Transport:
         self._urls[url_text] = url
         return url
 
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self._limiter
+
     def closed_future(self) -> asyncio.Future[None]:
         """A future resolved when the client closes (to end waits at once)."""
         return self._closed_waiter()
