@@ -8,7 +8,6 @@ channels. The client under test talks to it over real sockets.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
