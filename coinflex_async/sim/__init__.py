@@ -21,6 +21,21 @@ Test controls: ``sim.inject(Fault...)`` / ``sim.faults.clear()``, ``sim.stats``,
 ``sim.apply_funding``, ``sim.run_delivery_auction``, ``ManualClock`` (``clock=``), and
 ``SimAccount.balance/available/reserved/position/entry_price/deposit``.
 
+Where things are
+----------------
+- ``_simulator.py``: ``Simulator`` and ``SimAccount``, the public face; ``__main__.py`` the CLI.
+- The exchange's state and rules: ``_engine.py`` (matching, stops, modify/cancel, order
+  queries), ``_book.py`` (markets, book sides, public trades, candles), ``_accounts.py``
+  (accounts, balances, positions, orders, fills), ``_risk.py`` (valuation, margin, what
+  working orders hold back), ``_ledger.py`` (delivery, mint/redeem, borrow/repay, funding),
+  ``_markets.py`` (market and asset definitions), ``_requests.py`` (parsing order items).
+- REST: ``_app.py`` (the route table), ``_rest_pipeline.py`` (rate limits -> faults ->
+  authentication -> endpoint), endpoints by domain in ``_rest_market.py``,
+  ``_rest_account.py``, ``_rest_orders.py``, ``_rest_funds.py``; ``_wire.py`` writes the
+  docs' JSON shapes.
+- Cross-cutting: ``_auth.py`` (signatures), ``_limits.py`` (rate limits, ``SimStats``),
+  ``_faults.py`` (``Fault``), ``_clock.py``, ``_numbers.py``, ``_errors.py``.
+
 What it does like the exchange
 ------------------------------
 - Every endpoint of the v2 REST docs with the documented shapes. Where the examples differ
@@ -59,6 +74,8 @@ What it does like the exchange
   CANCELED_BY_USER, CANCELED_BY_IOC, CANCELED_BY_FOK, CANCELED_BY_MAKER_ONLY; notices
   OrderOpened, OrderMatched (filled), OrderClosed. An order that ends at once (FOK, IOC,
   MAKER_ONLY that would cross) is still accepted (success "true", notice OrderClosed).
+  An order placed without ``clientOrderId`` is given one, as the live exchange did (ccxt
+  sends none): a numeric string, the millisecond clock x 1000, counted on to stay unique.
   At most 8 orders per request; a bad batch (too many or no orders, ``responseType`` not
   FULL/ACK, ``timestamp`` + ``recvWindow`` passed, invalid JSON) is refused whole with HTTP
   400 and ``{"success": false, "code": "20001" (JSON: "20009"), "message": ...}``.
@@ -129,12 +146,13 @@ What is simplified
 
 from __future__ import annotations
 
+from ._accounts import Fees
 from ._clock import Clock, ManualClock
-from ._engine import Fees
-from ._faults import FAULT_KINDS, Fault, FaultPlan
+from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
+from ._ws_gateway import WebSocketSettings
 
 __all__ = [
     "DEFAULT_MARKETS",
@@ -151,5 +169,7 @@ __all__ = [
     "RateLimits",
     "SimAccount",
     "SimStats",
+    "WS_FAULT_KINDS",
     "Simulator",
+    "WebSocketSettings",
 ]

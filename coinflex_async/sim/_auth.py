@@ -10,8 +10,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
+from ._accounts import Account
 from ._clock import Clock
-from ._engine import Account
 from ._errors import SimError
 
 __all__ = ["Authenticator", "NonceRegistry", "parse_timestamp", "signature_for"]

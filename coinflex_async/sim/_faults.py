@@ -7,19 +7,30 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultPlan"]
+__all__ = ["FAULT_KINDS", "WS_FAULT_KINDS", "Fault", "FaultPlan"]
 
-FAULT_KINDS = frozenset(
-    {
-        "latency",
-        "status",
-        "html_502",
-        "reset_before",
-        "reset_after",
-        "malformed_json",
-        "truncated_json",
-        "slow_body",
-    }
+# WebSocket faults, by the moment they fire: at a handshake, when the server is about to send
+# a message (a reply or a push), or when a command arrives.
+_WS_AT_CONNECT = frozenset({"ws_refuse"})
+_WS_AT_SEND = frozenset({"ws_close", "ws_reset", "ws_stall", "ws_malformed"})
+_WS_AT_COMMAND = frozenset({"ws_drop_reply"})
+WS_FAULT_KINDS = _WS_AT_CONNECT | _WS_AT_SEND | _WS_AT_COMMAND
+_WS_MOMENTS = {"connect": _WS_AT_CONNECT, "send": _WS_AT_SEND, "command": _WS_AT_COMMAND}
+
+FAULT_KINDS = (
+    frozenset(
+        {
+            "latency",
+            "status",
+            "html_502",
+            "reset_before",
+            "reset_after",
+            "malformed_json",
+            "truncated_json",
+            "slow_body",
+        }
+    )
+    | WS_FAULT_KINDS
 )
 # Faults that decide the request's fate; a latency fault only delays it.
 _APPLIED_BEFORE_ANSWER = frozenset({"reset_after", "malformed_json", "truncated_json", "slow_body"})
@@ -42,9 +53,24 @@ class Fault:
       JSON / is the real body cut in the middle.
     - ``slow_body``: apply, send the headers, then trickle the body over ``seconds``.
 
-    Matching: ``method`` (None = any) and ``path`` (exact) or ``path_prefix``. Firing: for
-    the next ``times`` matching requests, or each with ``probability`` (from the simulator's
-    seeded RNG; with ``times`` too, until it fired that often). Neither given: once.
+    WebSocket kinds (``/v2/websocket``; see the sim package docs):
+
+    - ``ws_close``: close the connection cleanly (close frame with ``close_code``).
+    - ``ws_reset``: drop the TCP connection without a close frame.
+    - ``ws_stall``: hold every message to the connection for ``seconds``, then send them.
+    - ``ws_malformed``: send a text frame that is not JSON before the message.
+    - ``ws_refuse``: refuse new connections (HTTP 503 to the handshake) for ``seconds``
+      from the handshake it fires on.
+    - ``ws_drop_reply``: apply the command, send no reply to it.
+
+    The first four fire when the server is about to send a message whose ``event`` (a reply)
+    or ``table`` (a push: ``depth``, ``order``, ...) is ``op`` (None = any) on any connection.
+    ``ws_drop_reply`` fires on a command whose ``op`` matches (``placeorder``, ...).
+
+    Matching (REST): ``method`` (None = any) and ``path`` (exact) or ``path_prefix``. Firing:
+    for the next ``times`` matching requests or messages, or each with ``probability`` (from
+    the simulator's seeded RNG; with ``times`` too, until it fired that often). Neither given:
+    once.
     """
 
     kind: str
@@ -56,6 +82,8 @@ class Fault:
     seconds: float = 0.0
     status: int = 503
     applied: bool = False
+    op: str | None = None
+    close_code: int = 1001
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -76,7 +104,13 @@ class Fault:
         """Whether the request reaches the engine before the fault shows."""
         return self.kind in _APPLIED_BEFORE_ANSWER or self.kind == "latency" or self.applied
 
+    @property
+    def is_websocket(self) -> bool:
+        return self.kind in WS_FAULT_KINDS
+
     def matches(self, method: str, path: str) -> bool:
+        if self.is_websocket:
+            return False
         if self.method is not None and self.method != method:
             return False
         if self.path is not None and self.path != path:
@@ -117,6 +151,30 @@ class Fault:
     def slow_body(cls, seconds: float = 1.0, **match: Any) -> Fault:
         return cls("slow_body", seconds=seconds, **match)
 
+    @classmethod
+    def ws_close(cls, close_code: int = 1001, **match: Any) -> Fault:
+        return cls("ws_close", close_code=close_code, **match)
+
+    @classmethod
+    def ws_reset(cls, **match: Any) -> Fault:
+        return cls("ws_reset", **match)
+
+    @classmethod
+    def ws_stall(cls, seconds: float, **match: Any) -> Fault:
+        return cls("ws_stall", seconds=seconds, **match)
+
+    @classmethod
+    def ws_malformed(cls, **match: Any) -> Fault:
+        return cls("ws_malformed", **match)
+
+    @classmethod
+    def ws_refuse(cls, seconds: float, **match: Any) -> Fault:
+        return cls("ws_refuse", seconds=seconds, **match)
+
+    @classmethod
+    def ws_drop_reply(cls, **match: Any) -> Fault:
+        return cls("ws_drop_reply", **match)
+
 
 @dataclass
 class _Armed:
@@ -132,13 +190,17 @@ class FaultPlan:
         self._rng = random.Random(seed)
         self._armed: list[_Armed] = []
         self.injected = counts
+        # How many WebSocket faults are armed: the gateway asks only when there are some.
+        self.websocket_armed = 0
 
     def inject(self, fault: Fault) -> Fault:
         self._armed.append(_Armed(fault, fault.times))
+        self.websocket_armed += fault.is_websocket
         return fault
 
     def clear(self) -> None:
         self._armed.clear()
+        self.websocket_armed = 0
 
     def seed(self, seed: int | None) -> None:
         self._rng.seed(seed)
@@ -164,15 +226,35 @@ class FaultPlan:
                 continue
             if fault.probability is not None and self._rng.random() >= fault.probability:
                 continue
-            armed.fired += 1
-            self.injected[fault.kind] += 1
-            if armed.left is not None:
-                armed.left -= 1
-                if armed.left == 0:
-                    self._armed.remove(armed)
+            self._fire(armed)
             if fault.kind == "latency":
                 delay += fault.seconds
                 continue
             outcome = fault
             break
         return delay, outcome
+
+    def draw_websocket(self, moment: str, op: str) -> Fault | None:
+        """The WebSocket fault (if any) that fires at ``moment`` ("connect", "send" or
+        "command") for a message or command named ``op``."""
+        if not self.websocket_armed:
+            return None
+        kinds = _WS_MOMENTS[moment]
+        for armed in list(self._armed):
+            fault = armed.fault
+            if fault.kind not in kinds or (fault.op is not None and fault.op != op):
+                continue
+            if fault.probability is not None and self._rng.random() >= fault.probability:
+                continue
+            self._fire(armed)
+            return fault
+        return None
+
+    def _fire(self, armed: _Armed) -> None:
+        armed.fired += 1
+        self.injected[armed.fault.kind] += 1
+        if armed.left is not None:
+            armed.left -= 1
+            if armed.left == 0:
+                self._armed.remove(armed)
+                self.websocket_armed -= armed.fault.is_websocket

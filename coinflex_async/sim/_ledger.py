@@ -11,7 +11,9 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ._engine import Account, Engine, Market, Order, OrderState
+from ._accounts import Account, Order, OrderState
+from ._book import Market
+from ._engine import Engine
 from ._errors import SimError
 from ._markets import COLLATERAL_WEIGHTS, FLEX_ASSETS, MarketType
 from ._numbers import ZERO
@@ -248,7 +250,7 @@ class Ledger:
             not isinstance(collateral_asset, str)
             or collateral_asset in ("USD", "flexUSD")
             or COLLATERAL_WEIGHTS.get(collateral_asset, ZERO) <= 0
-            or self.engine.usd_price(collateral_asset) <= 0
+            or self.engine.risk.usd_price(collateral_asset) <= 0
         ):
             raise SimError(
                 "20001", f"Invalid parameter: {collateral_asset} is not accepted as collateral"
@@ -260,7 +262,7 @@ class Ledger:
                 "710006", f"FAILED balance check as balance ({available}) < value ({amount})"
             )
         now = self.engine.now_ms()
-        price = self.engine.usd_price(collateral_asset)
+        price = self.engine.risk.usd_price(collateral_asset)
         borrowed = (amount * price * COLLATERAL_WEIGHTS[collateral_asset]).quantize(LOAN_STEP)
         loan = self._loan(account, collateral_asset)
         loan.borrowed += borrowed
@@ -511,7 +513,7 @@ class Ledger:
                 self.funding_payments.setdefault(account_id, []).append(payment)
                 payments.append(payment)
             record = FundingRateRecord(
-                market.code, applied, self.engine.usd_price(market.base), mark, now
+                market.code, applied, self.engine.risk.usd_price(market.base), mark, now
             )
             self.funding_rates.setdefault(market.code, []).append(record)
             self.public_funding.append(record)

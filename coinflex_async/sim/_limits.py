@@ -84,6 +84,13 @@ class SimStats:
     arrivals: dict[str, list[float]] = field(default_factory=dict)
     accepted: dict[str, list[float]] = field(default_factory=dict)
     windows: dict[str, float] = field(default_factory=dict)
+    # WebSocket counts: "connections" (opened), "refused" (handshakes turned away),
+    # "received", "sent" (messages), "rate_limited", "closed_idle", "closed_slow".
+    websocket: Counter[str] = field(default_factory=Counter)
+    # How late each depth push round started (seconds after its 50 ms slot), the newest
+    # 100,000; and how many slots were skipped because a round ran past the next one.
+    depth_lateness: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    depth_slots_missed: int = 0
 
     def max_in_window(
         self, limit_name: str, window: float | None = None, *, include_refused: bool = True
@@ -110,6 +117,9 @@ class SimStats:
         self.by_status.clear()
         self.by_route.clear()
         self.faults_injected.clear()
+        self.websocket.clear()
+        self.depth_lateness.clear()
+        self.depth_slots_missed = 0
         for times in (*self.arrivals.values(), *self.accepted.values()):
             times.clear()
 

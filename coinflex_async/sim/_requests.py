@@ -39,7 +39,7 @@ _MAX_LONG = 2**63 - 1
 
 @dataclass(slots=True)
 class NewOrderRequest:
-    client_order_id: str
+    client_order_id: str | None  # None: the engine assigns one, as the live exchange did
     market_code: str
     side: str
     quantity: Decimal
@@ -135,7 +135,8 @@ def _decimal(item: dict[str, Any], key: str, *, required: bool) -> Decimal | Non
 def parse_new_order(item: object) -> NewOrderRequest:
     if not isinstance(item, dict):
         raise _invalid("each order must be an object")
-    client_order_id = parse_client_order_id(_required(item, "clientOrderId"))
+    raw_client_id = item.get("clientOrderId")
+    client_order_id = None if raw_client_id is None else parse_client_order_id(raw_client_id)
     market_code = _text(item, "marketCode", required=True)
     side = _choice(item, "side", SIDES, required=True)
     quantity = _decimal(item, "quantity", required=True)

@@ -10,16 +10,18 @@ from types import TracebackType
 
 from aiohttp import web
 
+from ._accounts import Account, Fees
 from ._app import ExchangeApp
 from ._auth import Authenticator
 from ._clock import Clock, system_clock
-from ._engine import Account, Engine, Fees
+from ._engine import Engine
 from ._faults import Fault, FaultPlan
 from ._ledger import FundingPayment, Ledger
 from ._limits import RateLimiter, RateLimits, SimStats
 from ._markets import DEFAULT_ASSETS, DEFAULT_MARKETS, FLEX_ASSETS, MarketSpec, MarketType
 from ._numbers import ZERO, to_decimal
 from ._requests import NewOrderRequest
+from ._ws_gateway import WEBSOCKET_PATH, WebSocketGateway, WebSocketSettings
 
 __all__ = ["DEFAULT_RATE_LIMITS", "SimAccount", "Simulator"]
 
@@ -109,7 +111,9 @@ class Simulator:
 
     ``rate_limits=None`` turns rate limiting off; ``clock`` replaces ``time.time`` (see
     ``ManualClock``); ``seed`` seeds the RNG of probabilistic faults;
-    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock.
+    ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock
+    (REST, and the WebSocket login); ``websocket`` sets the WebSocket API's cadences, keep-alive
+    and limits (``WebSocketSettings``).
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class Simulator:
         seed: int | None = 0,
         timestamp_tolerance: float = 30.0,
         shutdown_timeout: float = 1.0,
+        websocket: WebSocketSettings | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -147,6 +152,14 @@ class Simulator:
         self.rate_limits = rate_limits
         self._authenticator = Authenticator(self._find_account, self.clock, timestamp_tolerance)
         self._limiter = RateLimiter(rate_limits, self.stats)
+        self.gateway = WebSocketGateway(
+            engine=self.engine,
+            faults=self.faults,
+            stats=self.stats,
+            settings=websocket if websocket is not None else WebSocketSettings(),
+            clock=self.clock,
+            timestamp_tolerance=timestamp_tolerance,
+        )
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._client_ids = itertools.count(1)
@@ -155,7 +168,7 @@ class Simulator:
 
     def make_app(self) -> web.Application:
         """The aiohttp application, for serving it some other way (e.g. ``aiohttp_server``)."""
-        return ExchangeApp(
+        application = ExchangeApp(
             engine=self.engine,
             ledger=self.ledger,
             authenticator=self._authenticator,
@@ -163,6 +176,9 @@ class Simulator:
             faults=self.faults,
             stats=self.stats,
         ).application
+        # The gateway's push rounds start and stop with the application.
+        self.gateway.install(application)
+        return application
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -207,6 +223,11 @@ class Simulator:
     def url(self) -> str:
         """``http://HOST:PORT``, the base URL to give a client."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://HOST:PORT/v2/websocket``, the WebSocket API on the same port."""
+        return f"ws://{self.host}:{self.port}{WEBSOCKET_PATH}"
 
     # -- accounts ---------------------------------------------------------------------------
 

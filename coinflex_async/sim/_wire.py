@@ -12,18 +12,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from ._engine import (
-    Account,
-    Balance,
-    Candle,
-    Engine,
-    Fill,
-    Market,
-    Order,
-    OrderState,
-    Position,
-    PublicTrade,
-)
+from ._accounts import Account, Balance, Fill, Order, OrderState, Position
+from ._book import Candle, Market, PublicTrade
+from ._engine import Engine
 from ._errors import SimError
 from ._ledger import (
     BorrowRecord,
@@ -122,18 +113,18 @@ def position_item(
         "positionPnl": _text(position.unrealized_pnl),
     }
     if with_liquidation:
-        item["estLiquidationPrice"] = _text(_liquidation_price(engine, account, position))
+        item["estLiquidationPrice"] = _text(liquidation_price(engine, account, position))
     return item
 
 
-def _liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
+def liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
     """Where the account's equity would fall to the position's maintenance margin (half its
     initial margin), other prices unchanged; 0 when that is not a positive price."""
     market = position.market
     quantity = position.quantity
     if market.type != MarketType.FUTURE or not quantity:
         return ZERO
-    equity = engine.collateral_value(account)
+    equity = engine.risk.collateral_value(account)
     maintenance = market.spec.margin_rate / 2
     mark = market.mark_price
     size = abs(quantity)

@@ -469,3 +469,31 @@ async def test_history_time_filter(sim: Simulator, trader: Callable[..., Trader]
         order["orderId"]
     ]
     assert (await alice.get("/v2.1/orders", startTime="soon")).status == 400
+
+
+async def test_orders_without_client_order_id_get_one_assigned(
+    sim: Simulator, trader: Callable[..., Trader]
+) -> None:
+    # ccxt sends no clientOrderId; the live exchange answered with one it made up, a numeric
+    # string like "1651620006827000" (the millisecond clock x 1000).
+    alice = trader()
+    before_ms = int(sim.clock() * 1000)
+    items = []
+    for price in ("49000", "49100", "49200"):
+        item = order_item(side="BUY", price=price)
+        del item["clientOrderId"]
+        items.append(item)
+    placed = await alice.place(*items)
+    after_ms = int(sim.clock() * 1000)
+    assigned = [result["clientOrderId"] for result in placed]
+    assert [result["success"] for result in placed] == ["true"] * 3
+    assert all(isinstance(value, str) and value.isdigit() for value in assigned)
+    assert len(set(assigned)) == 3, "each order gets its own clientOrderId"
+    assert all(before_ms * 1000 <= int(value) < (after_ms + 1) * 1000 for value in assigned)
+    # The assigned id is the order's from then on: listed, found and cancelled by it.
+    listed = {item["orderId"]: item["clientOrderId"] for item in await open_orders(alice)}
+    assert listed == {result["orderId"]: result["clientOrderId"] for result in placed}
+    (found,) = await alice.history(clientOrderId=assigned[1])
+    assert found["orderId"] == placed[1]["orderId"]
+    (cancelled,) = await alice.cancel({"marketCode": SWAP, "clientOrderId": assigned[1]})
+    assert (cancelled["success"], cancelled["orderId"]) == ("true", placed[1]["orderId"])

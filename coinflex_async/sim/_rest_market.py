@@ -1,0 +1,222 @@
+"""Public REST endpoints: market data and the flex-protocol views."""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from . import _wire as wire
+from ._accounts import Account
+from ._auth import parse_timestamp
+from ._book import CANDLE_TIMEFRAMES
+from ._errors import SimError
+from ._markets import FLEX_ASSETS, MarketType
+from ._rest_pipeline import Call, Handlers, newest
+
+__all__ = ["MarketDataHandlers"]
+
+WEEK_MS = 7 * 86_400_000
+
+# Only the depth endpoint shows numbers as JSON numbers: [price, quantity, 0, 0].
+_number_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+class MarketDataHandlers(Handlers):
+    def _flex_account(self, call: Call) -> tuple[str, Account]:
+        name = call.path_param("flexProtocol")
+        account = self.ledger.flex_accounts.get(name)
+        if account is None:
+            raise SimError(
+                "20001",
+                "Invalid parameter: flexProtocol must be one of " + ", ".join(FLEX_ASSETS),
+            )
+        return name, account
+
+    # -- public market data -----------------------------------------------------------------
+
+    def ping(self, call: Call) -> Any:
+        return {"success": "true"}
+
+    def markets(self, call: Call) -> Any:
+        data = [wire.market_item(market) for market in self.engine.markets.values()]
+        return {"event": "markets", "timestamp": str(call.now), "data": data}
+
+    def assets(self, call: Call) -> Any:
+        data = [wire.asset_item(asset) for asset in self.engine.assets]
+        data += [
+            wire.contract_asset_item(market)
+            for market in self.engine.markets.values()
+            if market.type != MarketType.SPOT
+        ]
+        return {"event": "assets", "timestamp": str(call.now), "data": data}
+
+    def public_trades(self, call: Call) -> Any:
+        market = self._market(call.path_param("marketCode"))
+        limit = call.integer("limit", 100, maximum=300, minimum=1)
+        start, end = call.time_range()
+        trades = market.trades_between(start, end)[-limit:]
+        data = [wire.public_trade_item(market, trade) for trade in reversed(trades)]
+        return {
+            "event": "publicTrades",
+            "timestamp": str(call.now),
+            "marketCode": market.code,
+            "data": data,
+        }
+
+    def ticker(self, call: Call) -> Any:
+        data = [wire.ticker_item(market, call.now) for market in self.engine.markets.values()]
+        return {"event": "ticker", "timestamp": str(call.now), "data": data}
+
+    def public_funding(self, call: Call) -> Any:
+        limit = call.integer("column", 100, maximum=1000, minimum=1)
+        instrument = call.text("instrumentId")
+        start = _funding_start(call.text("startTime"))
+        data = []
+        for record in reversed(self.ledger.public_funding):
+            if instrument is not None and record.market_code != instrument:
+                continue
+            if record.timestamp < start:
+                break
+            data.append(wire.public_funding_item(record))
+            if len(data) >= limit:
+                break
+        # The docs show this endpoint's answer as a bare list, without an envelope.
+        return data
+
+    def candles(self, call: Call) -> Any:
+        market = self._market(call.path_param("marketCode"))
+        timeframe_text = call.text("timeframe") or "3600s"
+        seconds = (
+            int(timeframe_text[:-1])
+            if timeframe_text[:-1].isdigit() and timeframe_text.endswith("s")
+            else 0
+        )
+        if seconds not in CANDLE_TIMEFRAMES:
+            choices = ", ".join(f"{tf}s" for tf in CANDLE_TIMEFRAMES)
+            raise SimError("20001", f"Invalid parameter: timeframe must be one of {choices}")
+        limit = call.integer("limit", 500, maximum=5000, minimum=1)
+        end = call.integer("endTime", call.now)
+        start = call.integer("startTime", end - limit * seconds * 1000)
+        starts = market.candle_starts[seconds]
+        lo = bisect.bisect_left(starts, start)
+        hi = bisect.bisect_right(starts, end)
+        chosen = starts[max(lo, hi - limit) : hi]
+        candles = market.candles[seconds]
+        data = [wire.candle_item(market, candles[begin]) for begin in chosen]
+        return {
+            "event": "candles",
+            "timestamp": str(call.now),
+            "timeframe": timeframe_text,
+            "data": data,
+        }
+
+    def funding_rates(self, call: Call) -> Any:
+        market = self._market(call.path_param("marketCode"))
+        limit = call.integer("limit", 50, maximum=500, minimum=1)
+        start, end = call.time_range(default_start=call.now - WEEK_MS)
+        records = self.ledger.funding_rates.get(market.code, [])
+        data = [
+            wire.funding_rate_item(r) for r in reversed(records) if start <= r.timestamp <= end
+        ][:limit]
+        return {"event": "fundingRates", "timestamp": str(call.now), "data": data}
+
+    def depth(self, call: Call) -> Any:
+        market = self._market(call.path_param("marketCode"))
+        level_text = call.path_param("level")
+        if not level_text.isdigit() or not 1 <= int(level_text) <= 1000:
+            raise SimError("20001", "Invalid parameter: level must be an integer from 1 to 1000")
+        level = int(level_text)
+        book = {
+            "asks": [[price, size, 0, 0] for price, size in market.asks.depth(level)],
+            "bids": [[price, size, 0, 0] for price, size in market.bids.depth(level)],
+            "marketCode": market.code,
+            "timestamp": str(call.now),
+        }
+        body = {"event": f"depthL{level}", "timestamp": str(call.now), "data": [book]}
+        return web.Response(body=_number_encoder.encode(body), content_type="application/json")
+
+    # -- flex protocol (public) -------------------------------------------------------------
+
+    def flex_balances(self, call: Call) -> Any:
+        name, account = self._flex_account(call)
+        data = [wire.balance_item(asset, balance) for asset, balance in account.balances.items()]
+        return {
+            "event": "flexBalances",
+            "timestamp": str(call.now),
+            "tradeType": "LINEAR",
+            "flexProtocol": name,
+            "data": data,
+        }
+
+    def flex_positions(self, call: Call) -> Any:
+        name, account = self._flex_account(call)
+        data = [
+            wire.position_item(self.engine, account, position, with_liquidation=False)
+            for position in account.positions.values()
+            if position.quantity
+        ]
+        return {
+            "event": "flexPositions",
+            "timestamp": str(call.now),
+            "flexProtocol": name,
+            "data": data,
+        }
+
+    def flex_orders(self, call: Call) -> Any:
+        name, account = self._flex_account(call)
+        data = [
+            wire.open_order_item(order, flex=True)
+            for order in reversed(account.open_orders.values())
+        ]
+        return {
+            "event": "flexOrders",
+            "timestamp": str(call.now),
+            "flexProtocol": name,
+            "data": data,
+        }
+
+    def flex_trades(self, call: Call) -> Any:
+        name, account = self._flex_account(call)
+        market = self._market(call.path_param("marketCode"))
+        limit = call.integer("limit", 100, maximum=500, minimum=1)
+        start, end = call.time_range()
+        data = [
+            wire.trade_item(fill)
+            for fill in newest(account.trades.get(market.code, []), start, end, limit)
+        ]
+        return {
+            "event": "flexTrades",
+            "timestamp": str(call.now),
+            "flexProtocol": name,
+            "data": data,
+        }
+
+    def flex_deliveries(self, call: Call) -> Any:
+        name, account = self._flex_account(call)
+        limit = call.integer("limit", 100, maximum=500, minimum=1)
+        start, end = call.time_range()
+        orders = self.ledger.deliveries.get(account.account_id, [])
+        data = [wire.delivery_item(o) for o in reversed(orders) if start <= o.last_updated <= end][
+            :limit
+        ]
+        return {
+            "event": "flexDeliveryOrders",
+            "timestamp": str(call.now),
+            "flexProtocol": name,
+            "data": data,
+        }
+
+
+def _funding_start(text: str | None) -> int:
+    """startTime of /v2/delivery/public/funding: ``YYYY-MM-DD hh:mm:ss`` (UTC) or ms."""
+    if not text:
+        return 0
+    if text.isdigit():
+        return int(text)
+    seconds = parse_timestamp(text.replace(" ", "T", 1))
+    if seconds is None:
+        raise SimError("20001", "Invalid parameter: startTime must look like 2020-12-08 20:00:00")
+    return int(seconds * 1000)
