@@ -64,7 +64,6 @@ from ._transport import RetryPolicy
 from .models import Balance, OrderResult, Position, PublicTrade
 from .models.requests import ClientOrderIds, to_wire_cancel, to_wire_modify, to_wire_new
 from .models.stream import (
-    AccountSnapshot,
     CandleEvent,
     DepthEvent,
     LiquidationEvent,
@@ -88,6 +87,8 @@ DEFAULT_MAX_QUEUE = 1000
 _SEEN_TRADES = 10_000
 _PUBLIC_TRADES_LIMIT = 300  # GET /v2/publictrades' largest page
 _LOGIN_PATH = "GET/auth/self/verify"
+_RATE_CODES = frozenset({"20007"})
+_UNAUTH_GAP = 1.05  # seconds between messages before login (the exchange: 1 per second)
 
 
 def ws_url(base_url: str) -> str:
@@ -111,6 +112,7 @@ class _Frame(msgspec.Struct, gc=False):
     code: str | int | None = None
     message: str | None = None
     timestamp: str | int | None = None
+    channel: str | list[str] | None = None
     data: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # empty: no ``data``
 
 
@@ -149,6 +151,9 @@ class _Table:
 
 
 _DEPTH = _Table(DepthEvent, "instrument_id", conflate=True, private=False)
+# Depth channels, fewest levels first (the whole book last).
+_DEPTH_LEVELS = (("depthL5", 5), ("depthL10", 10), ("depthL25", 25), ("depth", 10**9))
+_DEPTH_SIZES = dict(_DEPTH_LEVELS)
 _TABLES: dict[str, _Table] = {
     "depth": _DEPTH,
     "depthL5": _DEPTH,
@@ -333,13 +338,15 @@ class _Channel:
     """One channel on the wire and the subscriptions that read it."""
 
     __slots__ = (
-        "backfill",
         "confirmed",
         "last_trade_time",
         "name",
+        "pending",
         "readers",
+        "refused",
         "seen",
         "seen_order",
+        "since",
         "table",
     )
 
@@ -352,7 +359,25 @@ class _Channel:
         self.seen: set[str] = set()
         self.seen_order: deque[str] = deque()
         self.last_trade_time: int | None = None
-        self.backfill: asyncio.Future[list[Any]] | None = None
+        # When the exchange first confirmed it (ms, its clock): trades are backfilled from
+        # here if none was seen yet.
+        self.since: int | None = None
+        # After a reconnect: the resync snapshot or trade backfill its readers wait for.
+        self.pending: asyncio.Future[list[Any]] | None = None
+        self.refused: BaseException | None = None
+
+    def confirm(self, timestamp: str | int | None) -> None:
+        self.refused = None
+        if self.since is None and timestamp is not None and str(timestamp).isdigit():
+            self.since = int(timestamp)
+        if not self.confirmed.done():
+            self.confirmed.set_result(None)
+
+    def refuse(self, error: BaseException) -> None:
+        self.refused = error
+        if not self.confirmed.done():
+            self.confirmed.set_exception(error)
+            self.confirmed.exception()  # retrieved: nobody may be waiting
 
     @property
     def is_trade(self) -> bool:
@@ -432,6 +457,9 @@ class Stream:
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._login_lock: asyncio.Lock | None = None
+        self._pace_lock: asyncio.Lock | None = None
+        self._unauth_sent_at = -_UNAUTH_GAP
+        self._heard = 0.0
         self._logged_in = False  # on the current connection
         self._wants_login = False  # log in again after a reconnect
         self._closed = False
@@ -471,6 +499,7 @@ class Stream:
         self._ready = asyncio.Event()
         self._stop = loop.create_future()
         self._login_lock = asyncio.Lock()
+        self._pace_lock = asyncio.Lock()
         ws = await self._connect()
         self._ws = ws
         self._ready.set()
@@ -511,9 +540,10 @@ class Stream:
         try:
             return await session.ws_connect(
                 self.url,
-                heartbeat=self.ping_interval,
                 autoping=True,
-                timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout),
+                # A close waits this long for the server's close frame: a stalled server's
+                # never comes.
+                timeout=aiohttp.ClientWSTimeout(ws_close=min(self._timeout, 1.0)),
                 max_msg_size=0,
             )
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
@@ -525,15 +555,18 @@ class Stream:
     async def _run(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Serve connection after connection until closed."""
         assert self._ready is not None
+        loop = asyncio.get_running_loop()
         failures = 0
         first = True
         while not self._closed:
             self._ws = ws
             self._logged_in = False
-            reader = asyncio.get_running_loop().create_task(self._read(ws))
+            self._heard = loop.time()
+            reader = loop.create_task(self._read(ws))
+            watchdog = loop.create_task(self._watch(ws))
             try:
                 if not first:
-                    await self._restore()
+                    await self._restore(ws)
                 self._ready.set()
                 failures = 0
                 await reader
@@ -542,21 +575,21 @@ class Stream:
             finally:
                 self._ready.clear()
                 reader.cancel()
+                watchdog.cancel()
                 self._ws = None
-                await ws.close()
                 self._fail_waiters(
                     TransportError("the WebSocket connection was lost", request_sent=True)
                 )
+                await ws.close()
             first = False
             # Reconnect with jittered backoff (the client's RetryPolicy waits).
             while not self._closed:
                 failures += 1
-                await asyncio.sleep(self._policy.wait_after(None, failures))
+                await asyncio.sleep(self._policy.wait_after(None, min(failures, 8)))
                 try:
                     ws = await self._connect()
                 except StreamClosedError:
-                    asyncio.get_running_loop().create_task(self.close())
-                    return
+                    return  # the client closed; its close() closes this stream
                 except TransportError as error:
                     log.info("stream %s: reconnect failed: %s", self.url, error)
                     continue
@@ -566,11 +599,34 @@ class Stream:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         dispatch = self._dispatch
+        clock = asyncio.get_running_loop().time
         async for message in ws:
+            self._heard = clock()
             if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
                 dispatch(message.data)
         if ws.exception() is not None:
             log.info("stream %s: connection lost: %s", self.url, ws.exception())
+
+    async def _watch(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Keep-alive: a text ``ping`` after ``ping_interval`` of silence (answered ``pong``);
+        no frame at all for 1.5x that (a dead or stalled connection) ends the connection."""
+        loop = asyncio.get_running_loop()
+        interval = self.ping_interval
+        pinged_at = 0.0
+        while True:
+            await asyncio.sleep(interval / 4)
+            now = loop.time()
+            quiet = now - self._heard
+            if quiet >= interval * 1.5:
+                log.warning("stream %s: nothing heard for %.1f s; reconnecting", self.url, quiet)
+                await ws.close()
+                return
+            if quiet >= interval and pinged_at < self._heard:
+                pinged_at = now
+                try:
+                    await ws.send_str("ping")
+                except (aiohttp.ClientError, ConnectionError, RuntimeError):
+                    return
 
     def _dispatch(self, raw: str | bytes) -> None:
         try:
@@ -624,13 +680,10 @@ class Stream:
 
     def _route(self, table: _Table, prefix: str, key: Any, events: list[Any]) -> None:
         channels = self._channels
-        channel = channels.get(f"{prefix}:{key}")
-        if channel is None and table is _DEPTH:
-            # A depth table name may not say which depth channel it serves: any of this market.
-            for name in ("depthL25", "depthL10", "depthL5", "depth"):
-                channel = channels.get(f"{name}:{key}")
-                if channel is not None:
-                    break
+        if table is _DEPTH:
+            channel = self._depth_channel(key, events[-1])
+        else:
+            channel = channels.get(f"{prefix}:{key}")
         every = channels.get(f"{prefix}:all")
         for target in (channel, every):
             if target is None:
@@ -641,6 +694,23 @@ class Stream:
                     target.push(fresh)
             else:
                 target.push(events)
+
+    def _depth_channel(self, key: str, book: DepthEvent) -> _Channel | None:
+        """The depth channel a book is for. The table name does not say (the exchange sends
+        ``depth`` for every depth channel), so with several depth channels of one market the
+        number of levels decides: the smallest channel whose level count the book fits."""
+        found = [
+            channel
+            for name, levels in _DEPTH_LEVELS
+            if (channel := self._channels.get(f"{name}:{key}")) is not None
+        ]
+        if len(found) <= 1:
+            return found[0] if found else None
+        size = max(len(book.asks), len(book.bids))
+        for channel in found:
+            if size <= _DEPTH_SIZES[channel.name.partition(":")[0]]:
+                return channel
+        return found[-1]
 
     # -- requests and answers --------------------------------------------------------------
 
@@ -681,6 +751,7 @@ class Stream:
         what: str = "",
     ) -> list[_Frame]:
         """Send one tagged message; wait for its ``expected`` answers (at most ``timeout``)."""
+        await self._pace()
         tag = str(next(self._tags))
         message["tag"] = tag
         future: asyncio.Future[list[_Frame]] = asyncio.get_running_loop().create_future()
@@ -710,6 +781,18 @@ class Stream:
                 waiter.future.set_exception(error)
                 waiter.future.exception()  # mark retrieved: its caller may have gone
 
+    async def _pace(self) -> None:
+        """Before login the exchange takes one message per second per connection: wait for
+        the next free second (login itself lifts the limit to 50 per second)."""
+        if self._logged_in:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._pace_lock:  # type: ignore[union-attr]
+            wait = self._unauth_sent_at + _UNAUTH_GAP - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._unauth_sent_at = loop.time()
+
     async def _login(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Log this connection in (once), signed as the docs say."""
         if self._credentials is None:
@@ -736,7 +819,7 @@ class Stream:
                     "signature": base64.b64encode(digest).decode(),
                 },
             }
-            (answer,) = await self._ask(ws, message, what="login")
+            answer = await self._ask_again(ws, message, "login")
             if not answer.success and str(answer.code) != "20005":  # 20005: already logged in
                 error = error_from_code(
                     _text(answer.code), answer.message, endpoint="WebSocket login"
@@ -748,6 +831,26 @@ class Stream:
                 raise error
             self._logged_in = True
             self._wants_login = True
+
+    async def _ask_again(
+        self, ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any], what: str
+    ) -> _Frame:
+        """``_ask`` for a request that is safe to repeat (login, subscribe): an answer lost or
+        refused as too rapid is asked again, within the retry policy's attempts."""
+        policy = self._policy
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                (answer,) = await self._ask(ws, dict(message), what=what)
+            except TransportError as error:
+                if attempt >= policy.attempts or ws is not self._ws:
+                    raise
+                log.info("stream %s: %s: %s; asking again", self.url, what, error)
+                continue
+            if answer.success or str(answer.code) not in _RATE_CODES or attempt >= policy.attempts:
+                return answer
+            await asyncio.sleep(max(_UNAUTH_GAP, policy.wait_after(None, attempt)))
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -783,7 +886,9 @@ class Stream:
                 ws = await self._until_ready()
                 if any(c.table.private for c in new):
                     await self._login(ws)
-                await asyncio.gather(*(self._subscribe_on(ws, c) for c in new))
+                errors = await self._subscribe_on(ws, new)
+                if errors:
+                    raise errors[0]
             # Channels others subscribed first: wait for their acknowledgement too.
             for channel in joined:
                 await asyncio.shield(channel.confirmed)
@@ -792,19 +897,50 @@ class Stream:
             raise
         return subscription
 
-    async def _subscribe_on(self, ws: aiohttp.ClientWebSocketResponse, channel: _Channel) -> None:
-        message = {"op": "subscribe", "args": [channel.name]}
-        (answer,) = await self._ask(ws, message, what=f"subscribe {channel.name}")
-        if not answer.success:
-            error = error_from_code(
-                _text(answer.code), answer.message, endpoint=f"WebSocket subscribe {channel.name}"
-            )
-            if not channel.confirmed.done():
-                channel.confirmed.set_exception(error)
-                channel.confirmed.exception()
-            raise error
-        if not channel.confirmed.done():
-            channel.confirmed.set_result(None)
+    async def _subscribe_on(
+        self, ws: aiohttp.ClientWebSocketResponse, channels: list[_Channel]
+    ) -> list[BaseException]:
+        """Subscribe ``channels`` in one message (before login the exchange takes one message a
+        second); the refusals, each also set on its channel. The exchange answers each channel
+        in turn; a refusal does not name its channel, so answers are matched in order."""
+        policy = self._policy
+        remaining = list(channels)
+        errors: list[BaseException] = []
+        attempt = 0
+        while remaining:
+            attempt += 1
+            message = {"op": "subscribe", "args": [c.name for c in remaining]}
+            try:
+                answers = await self._ask(ws, message, len(remaining), "subscribe")
+            except TransportError as error:
+                if attempt >= policy.attempts or ws is not self._ws:
+                    raise
+                log.info("stream %s: subscribe: %s; asking again", self.url, error)
+                continue
+            refused: list[tuple[_Channel, _Frame]] = []
+            waiting = list(remaining)
+            for frame in answers:
+                named = frame.channel if isinstance(frame.channel, str) else None
+                channel = next((c for c in waiting if c.name == named), None) or waiting[0]
+                waiting.remove(channel)
+                if frame.success:
+                    channel.confirm(frame.timestamp)
+                else:
+                    refused.append((channel, frame))
+            remaining = []
+            for channel, frame in refused:
+                code = _text(frame.code)
+                if code in _RATE_CODES and attempt < policy.attempts:
+                    remaining.append(channel)  # too rapid: ask again after the wait
+                    continue
+                refusal = error_from_code(
+                    code, frame.message, endpoint=f"WebSocket subscribe {channel.name}"
+                )
+                channel.refuse(refusal)
+                errors.append(refusal)
+            if remaining:
+                await asyncio.sleep(max(_UNAUTH_GAP, policy.wait_after(None, attempt)))
+        return errors
 
     async def _leave(self, subscription: Subscription, *, quiet: bool = False) -> None:
         gone = []
@@ -828,93 +964,82 @@ class Stream:
                 if not quiet:
                     log.debug("stream %s: unsubscribe not sent: %s", self.url, exc)
 
-    async def _restore(self) -> None:
+    async def _restore(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """After a reconnect: log in again, subscribe every channel again; private channels
         then yield a fresh snapshot, trade channels their backfill, before new updates."""
-        ws = self._ws
-        assert ws is not None
         if self._wants_login:
             await self._login(ws)
         channels = list(self._channels.values())
+        if not channels:
+            return
         loop = asyncio.get_running_loop()
-        snapshot: asyncio.Future[AccountSnapshot] | None = None
-        if any(c.table.private for c in channels):
-            snapshot = loop.create_future()
-        backfills: list[tuple[_Channel, asyncio.Future[list[Any]]]] = []
         for channel in channels:
-            if channel.table.private and snapshot is not None:
-                deferred = self._deferred_snapshot(channel.name, snapshot)
-            elif channel.is_trade:
-                future: asyncio.Future[list[Any]] = loop.create_future()
-                backfills.append((channel, future))
-                deferred = _Deferred(future)
-            else:
+            if not (channel.table.private or channel.is_trade):
                 continue
-            for reader in channel.readers:
-                reader._queue.append(deferred)
-                reader._wake()
-        outcomes = await asyncio.gather(
-            *(self._subscribe_on(ws, c) for c in channels), return_exceptions=True
-        )
-        for channel, outcome in zip(channels, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                if isinstance(outcome, TransportError):
-                    raise outcome  # the new connection failed too: go round again
+            if channel.pending is None or channel.pending.done():
+                # In each reader's queue before any update of the new connection can arrive.
+                channel.pending = loop.create_future()
+                deferred = _Deferred(channel.pending)
                 for reader in channel.readers:
-                    reader._end(outcome)
-        if snapshot is not None:
-            self._spawn(self._take_snapshot(snapshot))
-        for channel, future in backfills:
-            self._spawn(self._backfill(channel, future))
+                    reader._queue.append(deferred)
+                    reader._wake()
+        errors = await self._subscribe_on(ws, channels)
+        for channel in channels:
+            if channel.refused is not None:
+                for reader in channel.readers:
+                    reader._end(channel.refused)
+                if channel.pending is not None and not channel.pending.done():
+                    channel.pending.set_result([])
+        private = [c for c in channels if c.table.private and c.refused is None]
+        if private:
+            self._spawn(self._resync(private))
+        for channel in channels:
+            if channel.is_trade and channel.refused is None:
+                self._spawn(self._backfill(channel))
+        if errors:
+            log.warning("stream %s: resubscribing refused: %s", self.url, errors[0])
 
-    def _deferred_snapshot(self, name: str, snapshot: asyncio.Future[AccountSnapshot]) -> _Deferred:
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+    async def _resync(self, channels: list[_Channel]) -> None:
+        """One REST snapshot for every private channel, each yielding it as ``Resynced``."""
+        try:
+            snapshot = await self._client.private.snapshot()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            for channel in channels:
+                if channel.pending is not None and not channel.pending.done():
+                    channel.pending.set_exception(error)
+                    channel.pending.exception()
+            return
+        for channel in channels:
+            if channel.pending is not None and not channel.pending.done():
+                channel.pending.set_result([Resynced(channel=channel.name, snapshot=snapshot)])
 
-        def resolved(done: asyncio.Future[AccountSnapshot]) -> None:
-            if future.done():
-                return
-            if done.cancelled():
-                future.cancel()
-            elif done.exception() is not None:
-                future.set_exception(done.exception())  # type: ignore[arg-type]
-            else:
-                future.set_result([Resynced(channel=name, snapshot=done.result())])
-
-        snapshot.add_done_callback(resolved)
-        return _Deferred(future)
+    async def _backfill(self, channel: _Channel) -> None:
+        """The trades of ``channel``'s market missed while down, from REST, each only once."""
+        try:
+            since = channel.last_trade_time or channel.since
+            found: list[TradeEvent] = []
+            if since is not None:
+                found = await self._trades_since(channel.name.partition(":")[2], since)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if channel.pending is not None and not channel.pending.done():
+                channel.pending.set_exception(error)
+                channel.pending.exception()
+            return
+        if channel.pending is not None and not channel.pending.done():
+            channel.pending.set_result(channel.fresh(found))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _take_snapshot(self, future: asyncio.Future[AccountSnapshot]) -> None:
-        try:
-            future.set_result(await self._client.private.snapshot())
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as error:
-            future.set_exception(error)
-
-    async def _backfill(self, channel: _Channel, future: asyncio.Future[list[Any]]) -> None:
-        """The trades of ``channel``'s market since the newest one handed out, from REST."""
-        try:
-            since = channel.last_trade_time
-            market = channel.name.partition(":")[2]
-            found: list[TradeEvent] = []
-            if since is not None:
-                found = await self._trades_since(market, since)
-            future.set_result(channel.fresh(found))
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as error:
-            future.set_exception(error)
-
     async def _trades_since(self, market: str, since: int) -> list[TradeEvent]:
         public = self._client.public
-        end = time.time_ns() // 1_000_000
+        end = time.time_ns() // 1_000_000 + 5_000  # the exchange's clock may run a little ahead
         start = since
         found: dict[str, PublicTrade] = {}
         while True:
@@ -1038,8 +1163,8 @@ class Stream:
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
-        if kind is not CANCEL:
-            await self._take_tokens(len(orders))
+        # Cancels take tokens too: the exchange also counts messages (50 per second).
+        await self._take_tokens(len(orders))
         ws = await self._until_ready()
         await self._login(ws)
         timestamp = time.time_ns() // 1_000_000

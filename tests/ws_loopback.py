@@ -139,6 +139,9 @@ class WsExchange:
                     continue
                 if msg.type != WSMsgType.TEXT:
                     continue
+                if msg.data == "ping":
+                    await ws.send_str("pong")
+                    continue
                 message = json.loads(msg.data)
                 conn.received.append(message)
                 self.received.append(message)

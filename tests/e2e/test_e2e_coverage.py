@@ -14,7 +14,8 @@ import tests.e2e
 
 from ._coverage import GROUPS, resource_methods
 
-# The methods of API.md's tables: 9 public, 30 private, 5 flex-protocol.
+# The methods of API.md's tables: 9 public, 30 private (+ snapshot), 5 flex-protocol, and the
+# WebSocket section's 7 (+ open and close).
 API_MD_METHODS = {
     "public": "ping markets assets trades ticker delivery_funding candles funding_rates depth",
     "private": (
@@ -22,9 +23,13 @@ API_MD_METHODS = {
         "cancel_all_orders delivery_orders request_delivery cancel_delivery deliver_auction "
         "place_orders place_order modify_orders modify_order cancel_orders cancel_order "
         "mint mint_history redeem redeem_history borrow repay borrow_history repay_history "
-        "borrowing_summary close_borrow funding_payments"
+        "borrowing_summary close_borrow funding_payments snapshot"
     ),
     "flex_protocol": "balances positions orders trades delivery_orders",
+    "stream": (
+        "subscribe place_order place_orders cancel_order cancel_orders modify_order "
+        "modify_orders open close"
+    ),
 }
 
 
@@ -63,6 +68,6 @@ def test_the_resource_classes_have_every_api_md_method() -> None:
     documented = {
         f"{group}.{name}" for group, names in API_MD_METHODS.items() for name in names.split()
     }
-    assert len(documented) == 9 + 30 + 5
+    assert len(documented) == 9 + 31 + 5 + 9
     assert set(API_MD_METHODS) == set(GROUPS)
     assert documented <= resource_methods()
