@@ -69,6 +69,7 @@ __all__ = [
     "OrderBatchSender",
     "OrderKind",
     "OrderRecovery",
+    "batch_body",
     "gather_batch",
     "match_answers",
 ]
@@ -447,16 +448,21 @@ class OrderBatchSender:
         response_type: str,
         to_send: Sequence[WireOrder],
     ) -> list[OrderResult]:
-        payload: dict[str, Any] = {}
-        if recv_window is not None:
-            payload["recvWindow"] = recv_window
-        payload["responseType"] = response_type
-        payload["timestamp"] = time.time_ns() // 1_000_000
-        payload["orders"] = to_send
         envelope = await self._transport.request(
-            route, _results, body=_encoder.encode(payload), retry=False
+            route, _results, body=batch_body(to_send, recv_window, response_type), retry=False
         )
         return match_answers(to_send, envelope.data, route.name)
+
+
+def batch_body(orders: Sequence[WireOrder], recv_window: int | None, response_type: str) -> bytes:
+    """The JSON body of POST /v2/orders/place|modify, DELETE /v2/orders/cancel."""
+    payload: dict[str, Any] = {}
+    if recv_window is not None:
+        payload["recvWindow"] = recv_window
+    payload["responseType"] = response_type
+    payload["timestamp"] = time.time_ns() // 1_000_000
+    payload["orders"] = orders
+    return _encoder.encode(payload)
 
 
 def gather_batch(

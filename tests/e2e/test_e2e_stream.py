@@ -20,7 +20,7 @@ from coinflex_async._stream import ws_url
 from coinflex_async.sim import Fault, Simulator
 
 from ._coverage import covers
-from ._support import Party, check_types
+from ._support import check_types
 
 SWAP = "BTC-USD-SWAP-LIN"
 FAST = cf.RetryPolicy(attempts=4, backoff=0.02, max_backoff=0.2, lookup_interval=0.1)
