@@ -81,8 +81,9 @@ _NO_RETRY = RetryPolicy(attempts=1)
 log = logging.getLogger("coinflex_async")
 
 WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
-# Sends some orders once; returns one result per order, in the order given.
-Send = Callable[[Sequence[WireOrder]], Awaitable[list[OrderResult]]]
+# Sends some orders once; returns one result per order, in the order given. It calls its second
+# argument when the request is about to go on the wire (it may reach the exchange from then on).
+Send = Callable[[Sequence[WireOrder], Callable[[], None]], Awaitable[list[OrderResult]]]
 
 _results = envelope_list_decoder(OrderResult)
 _history = envelope_list_decoder(OrderStatus)
@@ -206,15 +207,19 @@ class OrderRecovery:
         attempt = 0
         sent_at = 0.0
         in_doubt = False  # a request that may have reached the exchange is not settled yet
+
+        def leaving() -> None:
+            nonlocal in_doubt
+            in_doubt = True
+
         try:
             while True:
                 attempt += 1
                 if attempt > 1:
                     to_send = [orders[i] for i in pending]
                 sent_at = time.monotonic()
-                in_doubt = True
                 try:
-                    results = await send(to_send)
+                    results = await send(to_send, leaving)
                 except RateLimitError as exc:
                     # Refused before it was applied: wait as told, then send again.
                     in_doubt = False
@@ -447,9 +452,11 @@ class OrderBatchSender:
         recv_window: int | None,
         response_type: str,
         to_send: Sequence[WireOrder],
+        leaving: Callable[[], None],
     ) -> list[OrderResult]:
+        body = batch_body(to_send, recv_window, response_type)
         envelope = await self._transport.request(
-            route, _results, body=batch_body(to_send, recv_window, response_type), retry=False
+            route, _results, body=body, retry=False, leaving=leaving
         )
         return match_answers(to_send, envelope.data, route.name)
 

@@ -27,7 +27,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -749,6 +749,7 @@ class Stream:
         message: dict[str, Any],
         expected: int = 1,
         what: str = "",
+        leaving: Callable[[], None] | None = None,
     ) -> list[_Frame]:
         """Send one tagged message; wait for its ``expected`` answers (at most ``timeout``)."""
         await self._pace()
@@ -757,8 +758,11 @@ class Stream:
         future: asyncio.Future[list[_Frame]] = asyncio.get_running_loop().create_future()
         self._waiters[tag] = _Waiter(future, expected)
         try:
+            text = _encode(message).decode()
+            if leaving is not None:
+                leaving()
             try:
-                await ws.send_str(_encode(message).decode())
+                await ws.send_str(text)
             except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
                 raise TransportError(
                     f"WebSocket {what}: could not send ({exc})", request_sent=False
@@ -1144,8 +1148,10 @@ class Stream:
         single = op.rstrip("s")  # the batch ops answer with the single op's event
         batch = op != single
 
-        async def send(to_send: Sequence[WireOrder]) -> list[OrderResult]:
-            return await self._command(kind, op if batch else single, to_send, window)
+        async def send(
+            to_send: Sequence[WireOrder], leaving: Callable[[], None]
+        ) -> list[OrderResult]:
+            return await self._command(op if batch else single, to_send, window, leaving)
 
         run = self._recovery.run
         where = f"WebSocket {op}"
@@ -1159,7 +1165,7 @@ class Stream:
         return gather_batch(chunks, outcomes)
 
     async def _command(
-        self, kind: OrderKind, op: str, orders: Sequence[WireOrder], recv_window: int
+        self, op: str, orders: Sequence[WireOrder], recv_window: int, leaving: Callable[[], None]
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
@@ -1178,7 +1184,7 @@ class Stream:
             message: dict[str, Any] = {"op": op, "dataArray": items}
         else:
             message = {"op": op, "data": items[0]}
-        frames = await self._ask(ws, message, expected=len(orders), what=op)
+        frames = await self._ask(ws, message, len(orders), op, leaving)
         results = [_result(frame) for frame in frames]
         if len(results) == 1 and not results[0].success and results[0].code is not None:
             code = results[0].code

@@ -184,12 +184,15 @@ class Transport:
         query: str = "",
         body: bytes | None = None,
         retry: bool | None = None,
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         """Send one call and return its decoded body.
 
         ``path`` is the already-encoded path (defaults to ``route.path``), ``query`` the encoded
         query string without ``?``, ``body`` the encoded JSON body. ``retry`` overrides whether
-        this call may be sent again (defaults to the route's ``safe_to_retry``).
+        this call may be sent again (defaults to the route's ``safe_to_retry``). ``leaving`` is
+        called when a request is about to go on the wire (after any wait for rate-limit tokens),
+        for callers that must know whether it may have reached the exchange.
         """
         self.check_ready(route)
         url_text = self._base_url + (path if path is not None else route.path)
@@ -207,8 +210,8 @@ class Transport:
         may_retry = route.safe_to_retry if retry is None else retry
         if self._retrying is None or self.retry is None or not may_retry:
             if self._limiter is None:  # one coroutine level less on the hot path
-                return await self._send(route, url, headers, body, decoder)
-            return await self._attempt(route, url, headers, body, decoder)
+                return await self._send(route, url, headers, body, decoder, leaving)
+            return await self._attempt(route, url, headers, body, decoder, leaving)
         try:
             return await self._attempt(route, url, headers, body, decoder)
         except CoinFlexError as error:
@@ -262,15 +265,16 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         decoder: msgspec.json.Decoder[T],
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         if self._limiter is None:
-            return await self._send(route, url, headers, body, decoder)
+            return await self._send(route, url, headers, body, decoder, leaving)
         # Tokens are taken only by a request that can leave at once: one queued for a pooled
         # connection would hold its token and leave late, in a burst that overflows the
         # exchange's window. So at most as many requests as the pool has connections hold one.
         async with self._slots:
             await self._limiter.acquire(route.buckets, self._closed_waiter)
-            return await self._send(route, url, headers, body, decoder)
+            return await self._send(route, url, headers, body, decoder, leaving)
 
     async def _send(
         self,
@@ -279,9 +283,12 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         decoder: msgspec.json.Decoder[T],
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         if self._is_closed():
             raise TransportError("the client was closed while the request was in flight")
+        if leaving is not None:
+            leaving()
 
         session = self._session()
         started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0
