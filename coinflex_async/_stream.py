@@ -88,7 +88,8 @@ _SEEN_TRADES = 10_000
 _PUBLIC_TRADES_LIMIT = 300  # GET /v2/publictrades' largest page
 _LOGIN_PATH = "GET/auth/self/verify"
 _RATE_CODES = frozenset({"20007"})
-_UNAUTH_GAP = 1.05  # seconds between messages before login (the exchange: 1 per second)
+_UNAUTH_GAP = 1.05
+_LARGE_MESSAGE = 2048  # bytes  # seconds between messages before login (the exchange: 1 per second)
 
 
 def ws_url(base_url: str) -> str:
@@ -141,10 +142,15 @@ class _Table:
     """How one ``table`` decodes, which attribute names its item's market, whether its readers
     get the newest book instead of every update, and whether it is private."""
 
-    __slots__ = ("conflate", "decoder", "key", "private")
+    __slots__ = ("conflate", "decoder", "key", "message_decoder", "private")
 
     def __init__(self, item: type, key: str | None, *, conflate: bool, private: bool) -> None:
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[item], strict=False)  # type: ignore[valid-type]
+        # The whole message in one pass (its other keys skipped): the hot path.
+        message = msgspec.defstruct(f"_{item.__name__}Message", [("data", list[item])])  # type: ignore[valid-type]
+        self.message_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+            message, strict=False
+        )
         self.key = key
         self.conflate = conflate
         self.private = private
@@ -174,6 +180,19 @@ def _prefix(channel_or_table: str) -> str:
     """``depthL10:M`` -> ``depthL10``; ``candles60s:M`` and table ``candle60s`` -> ``candles``."""
     name = channel_or_table.partition(":")[0]
     return "candles" if name.startswith("candle") else name
+
+
+# Table name as sent -> its table and channel prefix (filled as names are seen).
+_BY_TABLE_NAME: dict[str, tuple[_Table, str]] = {}
+
+
+def _table_named(name: str) -> tuple[_Table, str] | None:
+    prefix = _prefix(name)
+    table = _TABLES.get(prefix)
+    if table is None or len(_BY_TABLE_NAME) > 1000:
+        return None
+    _BY_TABLE_NAME[name] = (table, prefix)
+    return table, prefix
 
 
 def _table_for(channel: str) -> _Table:
@@ -339,6 +358,7 @@ class _Channel:
 
     __slots__ = (
         "confirmed",
+        "is_trade",
         "last_trade_time",
         "name",
         "pending",
@@ -353,6 +373,7 @@ class _Channel:
     def __init__(self, name: str, table: _Table, loop: asyncio.AbstractEventLoop) -> None:
         self.name = name
         self.table = table
+        self.is_trade = name.startswith("trade:")
         self.readers: list[Subscription] = []
         self.confirmed: asyncio.Future[None] = loop.create_future()
         # Trades only: IDs already handed out (bounded), and the newest trade time seen.
@@ -379,28 +400,31 @@ class _Channel:
             self.confirmed.set_exception(error)
             self.confirmed.exception()  # retrieved: nobody may be waiting
 
-    @property
-    def is_trade(self) -> bool:
-        return self.name.startswith("trade:")
-
     def fresh(self, trades: Iterable[TradeEvent]) -> list[TradeEvent]:
         """The trades not handed out yet, remembered from now on."""
         out = []
+        seen = self.seen
         for trade in trades:
-            if trade.trade_id in self.seen:
+            trade_id = trade.trade_id
+            if trade_id in seen:
                 continue
-            self.seen.add(trade.trade_id)
-            self.seen_order.append(trade.trade_id)
-            if len(self.seen_order) > _SEEN_TRADES:
-                self.seen.discard(self.seen_order.popleft())
-            if self.last_trade_time is None or trade.timestamp > self.last_trade_time:
+            seen.add(trade_id)
+            self.seen_order.append(trade_id)
+            if len(seen) > _SEEN_TRADES:
+                seen.discard(self.seen_order.popleft())
+            last = self.last_trade_time
+            if last is None or trade.timestamp > last:
                 self.last_trade_time = trade.timestamp
             out.append(trade)
         return out
 
     def push(self, events: list[Any]) -> None:
         conflate = self.table.conflate
-        for reader in self.readers:
+        readers = self.readers
+        if len(readers) == 1 and len(events) == 1:
+            readers[0]._put(events[0], conflate)  # the common case
+            return
+        for reader in readers:
             for event in events:
                 reader._put(event, conflate)
 
@@ -451,6 +475,8 @@ class Stream:
         self._tags = itertools.count(1)
         self._waiters: dict[str, _Waiter] = {}
         self._channels: dict[str, _Channel] = {}
+        # (table prefix, market) -> where its updates go; cleared when channels change.
+        self._routes: dict[tuple[str, str], tuple[_Channel | None, _Channel | None, bool]] = {}
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ready: asyncio.Event | None = None
         self._stop: asyncio.Future[None] | None = None
@@ -531,6 +557,7 @@ class Stream:
             for reader in channel.readers:
                 reader._end()
         self._channels.clear()
+        self._routes.clear()
 
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
         try:
@@ -603,7 +630,12 @@ class Stream:
         async for message in ws:
             self._heard = clock()
             if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
-                dispatch(message.data)
+                data = message.data
+                dispatch(data)
+                if len(data) > _LARGE_MESSAGE:
+                    # Let readers take a big update (a book) while it is still in the CPU's
+                    # cache, instead of decoding a whole socket buffer of them first.
+                    await asyncio.sleep(0)
         if ws.exception() is not None:
             log.info("stream %s: connection lost: %s", self.url, ws.exception())
 
@@ -629,15 +661,32 @@ class Stream:
                     return
 
     def _dispatch(self, raw: str | bytes) -> None:
+        if type(raw) is str and raw.startswith('{"table":"'):
+            # The exchange's updates start with their table: one decode, straight to the type.
+            name = raw[10 : raw.find('"', 10)]
+            known = _BY_TABLE_NAME.get(name) or _table_named(name)
+            if known is not None:
+                table, prefix = known
+                try:
+                    events = table.message_decoder.decode(raw).data
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    log.warning("stream %s: a %s update is not the documented shape: %s",
+                                self.url, name, exc)  # fmt: skip
+                    return
+                key = table.key
+                if key is not None and len(events) == 1:
+                    self._route(table, prefix, getattr(events[0], key), events)
+                else:
+                    self._route_all(table, prefix, events)
+                return
         try:
             frame = _frame_decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             if raw not in ("pong", b"pong"):
                 log.debug("stream %s: ignored a frame that is not JSON", self.url)
             return
-        table = frame.table
-        if table is not None:
-            self._deliver(table, frame.data)
+        if frame.table is not None:
+            self._deliver(frame.table, frame.data)
         elif frame.tag is not None:
             waiter = self._waiters.get(str(frame.tag))
             if waiter is None:
@@ -662,6 +711,9 @@ class Stream:
                 "stream %s: a %s update is not the documented shape: %s", self.url, prefix, exc
             )
             return
+        self._route_all(table, prefix, events)
+
+    def _route_all(self, table: _Table, prefix: str, events: list[Any]) -> None:
         channels = self._channels
         if table.key is None:
             channel = channels.get(prefix)
@@ -679,21 +731,34 @@ class Stream:
             self._route(table, prefix, key, group)
 
     def _route(self, table: _Table, prefix: str, key: Any, events: list[Any]) -> None:
-        channels = self._channels
-        if table is _DEPTH:
+        route = self._routes.get((prefix, key))
+        if route is None:
+            route = self._routes[(prefix, key)] = self._find_route(table, prefix, key)
+        channel, every, several_depths = route
+        if several_depths:
             channel = self._depth_channel(key, events[-1])
-        else:
-            channel = channels.get(f"{prefix}:{key}")
-        every = channels.get(f"{prefix}:all")
-        for target in (channel, every):
-            if target is None:
-                continue
-            if target.is_trade:
-                fresh = target.fresh(events)
+        if channel is not None:
+            if channel.is_trade:
+                fresh = channel.fresh(events)
                 if fresh:
-                    target.push(fresh)
+                    channel.push(fresh)
             else:
-                target.push(events)
+                channel.push(events)
+        if every is not None:
+            every.push(events)  # no trade channel takes :all
+
+    def _find_route(
+        self, table: _Table, prefix: str, key: str
+    ) -> tuple[_Channel | None, _Channel | None, bool]:
+        """The channels an update of ``prefix`` for ``key`` goes to (remembered until the
+        subscriptions change): its own, the ``:all`` one, and whether several depth channels
+        of the market must be told apart book by book."""
+        channels = self._channels
+        every = channels.get(f"{prefix}:all")
+        if table is not _DEPTH:
+            return channels.get(f"{prefix}:{key}"), every, False
+        found = [c for name, _ in _DEPTH_LEVELS if (c := channels.get(f"{name}:{key}"))]
+        return (found[0] if found else None), every, len(found) > 1
 
     def _depth_channel(self, key: str, book: DepthEvent) -> _Channel | None:
         """The depth channel a book is for. The table name does not say (the exchange sends
@@ -881,6 +946,7 @@ class Stream:
             channel = self._channels.get(name)
             if channel is None:
                 channel = self._channels[name] = _Channel(name, table, loop)
+                self._routes.clear()
                 new.append(channel)
             if subscription not in channel.readers:
                 channel.readers.append(subscription)
@@ -955,6 +1021,7 @@ class Stream:
             channel.readers.remove(subscription)
             if not channel.readers:
                 del self._channels[name]
+                self._routes.clear()
                 if not channel.confirmed.done():
                     channel.confirmed.cancel()
                 gone.append(name)
