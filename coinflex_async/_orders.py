@@ -77,6 +77,8 @@ __all__ = [
 MAX_BATCH = 8
 # Without retries there is one attempt, but lookups still need an interval: the policy default.
 _NO_RETRY = RetryPolicy(attempts=1)
+# Per-order refusals that mean "not applied, too rapid": sent again after the policy's wait.
+_TOO_RAPID = frozenset({"20007"})
 
 log = logging.getLogger("coinflex_async")
 
@@ -248,10 +250,24 @@ class OrderRecovery:
                         raise
                     continue
                 in_doubt = False
-                if len(pending) == len(orders):
-                    return results  # the common case: everything answered at the first try
-                answered.update(zip(pending, results, strict=True))
-                return [answered[i] for i in range(len(orders))]
+                for result in results:
+                    if not result.success and result.code in _TOO_RAPID:
+                        break
+                else:
+                    if len(pending) == len(orders):
+                        return results  # the common case: all answered at the first try
+                    answered.update(zip(pending, results, strict=True))
+                    return [answered[i] for i in range(len(orders))]
+                # Some orders were refused as too rapid (not applied): send those again.
+                refused = []
+                for index, result in zip(pending, results, strict=True):
+                    if not result.success and result.code in _TOO_RAPID:
+                        refused.append(index)
+                    answered[index] = result
+                if attempt >= policy.attempts:
+                    return [answered[i] for i in range(len(orders))]
+                pending = refused
+                await self._sleep(policy.wait_after(None, attempt), stop)
         except asyncio.CancelledError as cancelled:
             if in_doubt:
                 ids = [orders[i].client_order_id for i in pending]

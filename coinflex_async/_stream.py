@@ -41,7 +41,6 @@ from ._errors import (
     ClientClosedError,
     CoinFlexError,
     OrderRejectedError,
-    RateLimitError,
     StreamClosedError,
     StreamOverflowError,
     TransportError,
@@ -499,6 +498,11 @@ class Stream:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is up and restored (logged in, channels subscribed again)."""
+        return self._ready is not None and self._ready.is_set() and not self._closed
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -1236,10 +1240,15 @@ class Stream:
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
-        # Cancels take tokens too: the exchange also counts messages (50 per second).
-        await self._take_tokens(len(orders))
         ws = await self._until_ready()
         await self._login(ws)
+        # Tokens are taken just before sending: taken earlier, while a reconnect holds the
+        # command back, they would let a burst out when it is done. Cancels take them too: the
+        # exchange also counts messages (50 per second).
+        await self._take_tokens(len(orders))
+        if ws is not self._ws:  # reconnected while waiting for tokens: send on the new one
+            ws = await self._until_ready()
+            await self._login(ws)
         timestamp = time.time_ns() // 1_000_000
         items = []
         for order in orders:
@@ -1253,10 +1262,6 @@ class Stream:
             message = {"op": op, "data": items[0]}
         frames = await self._ask(ws, message, len(orders), op, leaving)
         results = [_result(frame) for frame in frames]
-        if len(results) == 1 and not results[0].success and results[0].code is not None:
-            code = results[0].code
-            if code in ("20007",) and len(orders) == 1:
-                raise RateLimitError(results[0].message, status=0, code=code, endpoint=op)
         return match_answers(orders, results, f"WebSocket {op}")
 
     async def _take_tokens(self, count: int) -> None:
