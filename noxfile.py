@@ -61,6 +61,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def bench_smoke(session: nox.Session) -> None:
-    """A quick run of the benchmark harness (tiny batches, no ccxt): proves it still works."""
+    """A quick run of the benchmark harness (tiny batches, no ccxt): proves it still works;
+    then 3 seconds of the simulator's WebSocket under a scanner's load (benchmarks/sim_ws.py)."""
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", "--quick", "--no-ccxt")
+    session.run("python", "-m", "benchmarks.sim_ws", "--quick")

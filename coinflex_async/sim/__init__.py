@@ -1,4 +1,5 @@
-"""A local CoinFLEX v2 REST exchange (aiohttp.web) for demos, tests and benchmarks.
+"""A local CoinFLEX v2 exchange, REST and WebSocket (aiohttp.web), for demos, tests and
+benchmarks.
 
 It is a second, independent reader of the exchange's documentation: it imports nothing from
 the client, parses requests itself and writes the docs' JSON (event names, envelopes,
@@ -9,7 +10,7 @@ Three ways to run it::
 
     async with Simulator() as sim:                 # in-process, free port on 127.0.0.1
         alice = sim.create_account(balances={"USD": "100000", "BTC": "10"})
-        ...  # sim.url, alice.api_key, alice.api_secret, alice.account_id
+        ...  # sim.url, sim.ws_url, alice.api_key, alice.api_secret, alice.account_id
 
     pytest_plugins = ["coinflex_async.sim.pytest_plugin"]   # async fixture `coinflex_sim`
 
@@ -33,6 +34,12 @@ Where things are
   authentication -> endpoint), endpoints by domain in ``_rest_market.py``,
   ``_rest_account.py``, ``_rest_orders.py``, ``_rest_funds.py``; ``_wire.py`` writes the
   docs' JSON shapes.
+- WebSocket: ``_ws_gateway.py`` (handshake, login, subscribe, dispatch, keep-alive, push
+  rounds; ``WebSocketSettings``), ``_ws_channels.py`` (who hears what; the pushes),
+  ``_ws_commands.py`` (order commands and their error codes), ``_ws_connection.py`` (one
+  socket: frames, faults at send), ``_wire_ws.py`` (the WebSocket docs' JSON shapes). The
+  engine tells the gateway about every change through ``_events.py`` (``Engine.add_listener``;
+  nothing is built while nobody listens).
 - Cross-cutting: ``_auth.py`` (signatures), ``_limits.py`` (rate limits, ``SimStats``),
   ``_faults.py`` (``Fault``), ``_clock.py``, ``_numbers.py``, ``_errors.py``.
 
@@ -109,6 +116,75 @@ What it does like the exchange
   method and path (exact or prefix), for the next N requests or with a probability from a
   seeded RNG (``seed=``); counted in ``sim.stats.faults_injected``.
 
+The WebSocket API (``sim.ws_url`` = ``ws://HOST:PORT/v2/websocket``)
+--------------------------------------------------------------------
+- One engine behind REST and WebSocket: an order placed over either shows in GET
+  /v2.1/orders and on the order channel; REST fills move the WebSocket channels.
+- On connect the server sends ``{"event": "nonce", "nonce": "<hex>"}`` (the docs' example
+  waits for a message with a ``nonce`` before logging in); it means nothing else.
+- Requests: ``{"op", "tag", "args"}`` (subscribe / unsubscribe) or ``{"op", "tag", "data"}``
+  (login, placeorder, cancelorder, modifyorder) or ``"dataArray"`` (placeorders,
+  cancelorders, modifyorders). ``tag`` (int or string, at most 32 characters, else 20034) is
+  echoed as a string. Replies: ``{"event", "success", "tag", "channel", "timestamp"}`` per
+  subscribed channel (``channel`` the args value as a string), ``{"event", "success": false,
+  "tag", "message", "code", "timestamp"}`` on failure; commands answer ``{"event",
+  "submitted", "tag", "timestamp", "data"}`` (+ ``message``, ``code`` when refused), one
+  reply per order with the singular event (``placeorder`` for each item of
+  ``placeorders``), before the order-channel notices the order caused. A request that is
+  not JSON: ``{"event": "error", ..., "code": "20009"}``; longer than
+  ``max_message_length`` (4096): 20027; unknown op: 20003. The text frame ``ping`` is
+  answered ``pong``; protocol pings get pongs.
+- login: ``Base64(HmacSHA256(secret, timestamp + "GET/auth/self/verify"))``; 20025 unknown
+  key, 20023 timestamp missing, 20024 timestamp more than ``timestamp_tolerance`` (30 s)
+  from the clock, 20000 wrong signature, 20005 already logged in. Private channels and
+  order commands before login: 05001.
+- Channels: ``depth``, ``depthL5``, ``depthL10``, ``depthL25`` (whole-book snapshots every
+  50 ms, ``table`` "depth" for all four as the docs' field table says, ``seqNum`` +1 per
+  market per round, levels JSON numbers ``[price, qty, 0, 0]``, ``checksum`` the CRC32 of
+  ``bid1price:bid1qty:ask1price:ask1qty:...`` over 25 levels -- the docs do not define it);
+  ``trade`` (each fill; ``side`` the taker's in lower case, as the example); ``ticker``
+  (500 ms; ``ticker:all`` one message with every market); ``candles<N>s`` for the docs'
+  11 granularities (500 ms, the current candle; ``table`` "candles60s"); ``market`` (1 s);
+  ``liquidationRFQ`` (accepted, never pushed: no liquidations here); ``order`` (``all`` or
+  a market), ``position`` (``all``: every open position plus the one that changed; or one
+  instrument), ``balance`` (250 ms; ``all`` or one asset).
+- Order channel: OrderOpened when an order is accepted (and again, ``isTriggered`` "True",
+  when a stop fires), OrderMatched per fill (``status`` FILLED / PARTIAL_FILL, fees and
+  ``orderMatchType``), OrderModified when a modify only shrinks a resting order (same id),
+  OrderClosed otherwise (CANCELED_BY_USER, CANCELED_BY_AMEND for a modify that moves the
+  order, CANCELED_BY_FOK, CANCELED_BY_MAKER_ONLY, CANCELED_ALL_BY_IOC /
+  CANCELED_PARTIAL_BY_IOC -- MARKET remainders too). A fully filled order ends with its last
+  OrderMatched. ``orderType`` of stop orders is ``STOP_LIMIT``. A cancel or modify of an
+  order that is no longer open is ``submitted`` and the order channel gets the docs'
+  failure notice (event CANCEL / AMEND, code 100004, numbers as JSON numbers). REST
+  cancel-all sends ``{"event": "CANCEL", "submitted": true, "timestamp"}`` to the
+  account's logged-in sockets.
+- Order commands: placeorder LIMIT, MARKET, STOP_LIMIT (STOP accepted too) with GTC, IOC,
+  FOK, MAKER_ONLY, MAKER_ONLY_REPRICE (rests one tick inside the opposite best instead of
+  taking); clientOrderId optional (assigned, as REST). Codes: 20011/20015 marketCode
+  missing/unknown, 20012/20016 side, 20013/20017 orderType, 20018 timeInForce, 20006
+  quantity, 20014/20008 clientOrderId, 20021/20022/20028 price, 20020/20029/20030 stop
+  prices, 20019 orderId, 20010 cancel without ids, 20024 ``timestamp`` + ``recvWindow``
+  (default 1000 ms) passed, and the engine's 20001/710002/710003/710006. modifyorder takes
+  ``orderId`` or ``orderID``, may change side, price, quantity. placeorder and modifyorder
+  items count against 50 per second per account (20007 beyond).
+- Limits (``WebSocketSettings``): 200 handshakes per minute per IP (HTTP 429), 50 requests/s
+  per logged-in connection, 1/s before login (20007), 50 orders/s per account; none of them
+  with ``rate_limits=None`` unless ``websocket=`` says otherwise. A connection
+  with no subscription that sends nothing for ``idle_timeout`` (60 s) is closed (code 1000).
+  A client that stops reading is cut off once ``max_send_buffer`` bytes wait for it.
+  ``sim.stats.websocket`` counts connections, refusals, messages, rate limiting and idle
+  closes; ``sim.stats.depth_lateness`` / ``depth_slots_missed`` show whether the depth
+  rounds keep their cadence.
+- Faults (``sim.inject``, same seeded plan as REST): ``Fault.ws_close(close_code=1001,
+  op=...)`` a clean close, ``Fault.ws_reset(op=...)`` the TCP connection dropped,
+  ``Fault.ws_stall(seconds, op=...)`` everything to that connection held for ``seconds``
+  then sent, ``Fault.ws_malformed(op=...)`` a non-JSON text frame before the message;
+  these fire when the server is about to send a message whose event or table is ``op``
+  (None: any). ``Fault.ws_refuse(seconds)`` answers handshakes HTTP 503 for ``seconds``;
+  ``Fault.ws_drop_reply(op="placeorder")`` applies the command and sends no reply. With
+  ``times`` / ``probability`` as REST faults; counted in ``sim.stats.faults_injected``.
+
 What is simplified
 ------------------
 - Mark price = last trade price (the configured start price before any trade, or what
@@ -142,6 +218,10 @@ What is simplified
   (MARKET, or LIMIT at ``price``), answers with that order, and repays the loan's share from
   the proceeds; if the order cannot fill nothing changes.
 - Everything lives in memory in one process; one engine per Simulator.
+- WebSocket: no liquidations (liquidationRFQ stays quiet); ticker ``lastMarkPrice`` is the
+  mark price; the docs' examples disagree on a few value types (``clientOrderId`` 1 or "1",
+  modify replies with numbers or strings): the simulator writes strings throughout except
+  the depth levels, ``seqNum``, ``checksum``, ``source`` and the failure notices.
 """
 
 from __future__ import annotations

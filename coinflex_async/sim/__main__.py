@@ -53,6 +53,7 @@ async def _serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(signum, stop.set)
     async with simulator:
         print(f"CoinFLEX simulator listening on {simulator.url}", flush=True)
+        print(f"websocket:  {simulator.ws_url}", flush=True)
         print(f"account id: {account.account_id}", flush=True)
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)

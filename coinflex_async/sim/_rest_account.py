@@ -34,23 +34,24 @@ class AccountHandlers(Handlers):
             "riskRatio": risk_ratio,
             "timestamp": str(call.now),
         }
-        return {
-            "event": "accountinfo",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "data": [item],
-        }
+        return wire.envelope(
+            "accountinfo",
+            call.now,
+            [item],
+            {"accountId": account.account_id},
+            numeric_timestamp=True,
+        )
 
     def balances(self, call: Call) -> Any:
         account = call.me
         data = [wire.balance_item(asset, balance) for asset, balance in account.balances.items()]
-        return {
-            "event": "balances",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "tradeType": "LINEAR",
-            "data": data,
-        }
+        return wire.envelope(
+            "balances",
+            call.now,
+            data,
+            {"accountId": account.account_id, "tradeType": "LINEAR"},
+            numeric_timestamp=True,
+        )
 
     def balance_by_id(self, call: Call) -> Any:
         account = call.me
@@ -60,13 +61,13 @@ class AccountHandlers(Handlers):
             if not any(spec.instrument_id == asset for spec in self.engine.assets):
                 raise SimError("20001", f"Invalid parameter: unknown instrumentId {asset}", 404)
             balance = Balance(last_updated=account.created)
-        return {
-            "event": "balancesById",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "tradeType": "LINEAR",
-            "data": [wire.balance_item(asset, balance)],
-        }
+        return wire.envelope(
+            "balancesById",
+            call.now,
+            [wire.balance_item(asset, balance)],
+            {"accountId": account.account_id, "tradeType": "LINEAR"},
+            numeric_timestamp=True,
+        )
 
     def positions(self, call: Call) -> Any:
         account = call.me
@@ -75,12 +76,9 @@ class AccountHandlers(Handlers):
             for position in account.positions.values()
             if position.quantity
         ]
-        return {
-            "event": "positions",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope(
+            "positions", call.now, data, {"accountId": account.account_id}, numeric_timestamp=True
+        )
 
     def position_by_id(self, call: Call) -> Any:
         account = call.me
@@ -89,12 +87,13 @@ class AccountHandlers(Handlers):
         data = []
         if position is not None and position.quantity:
             data.append(wire.position_item(self.engine, account, position, with_liquidation=True))
-        return {
-            "event": "positionsById",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope(
+            "positionsById",
+            call.now,
+            data,
+            {"accountId": account.account_id},
+            numeric_timestamp=True,
+        )
 
     def trades(self, call: Call) -> Any:
         account = call.me
@@ -103,9 +102,6 @@ class AccountHandlers(Handlers):
         start, end = call.time_range()
         fills = newest(account.trades.get(market.code, []), start, end, limit)
         data = [wire.trade_item(fill) for fill in fills]
-        return {
-            "event": "trades",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope(
+            "trades", call.now, data, {"accountId": account.account_id}, numeric_timestamp=True
+        )

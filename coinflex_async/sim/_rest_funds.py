@@ -20,7 +20,7 @@ class FundsHandlers(Handlers):
     def delivery_orders(self, call: Call) -> Any:
         orders = self.ledger.deliveries.get(call.me.account_id, [])
         data = [wire.delivery_item(order) for order in reversed(orders)]
-        return {"event": "deliverOrders", "timestamp": str(call.now), "data": data}
+        return wire.envelope("deliverOrders", call.now, data)
 
     def request_delivery(self, call: Call) -> Any:
         # The docs send these as query parameters (and show them as a body too): take either.
@@ -33,12 +33,7 @@ class FundsHandlers(Handlers):
             raise SimError("20001", "Invalid parameter: qtyDeliver must be a decimal number")
         order = self.ledger.request_delivery(call.me, instrument, quantity)
         data = [wire.delivery_request_item(order)]
-        return {
-            "event": "delivery",
-            "timestamp": str(call.now),
-            "accountId": call.me.account_id,
-            "data": data,
-        }
+        return wire.envelope("delivery", call.now, data, {"accountId": call.me.account_id})
 
     def cancel_delivery(self, call: Call) -> Any:
         cancelled = self.ledger.cancel_delivery(call.me, call.path_param("deliveryOrderId"))
@@ -47,12 +42,7 @@ class FundsHandlers(Handlers):
             if cancelled
             else "Cancel exception please try again"
         )
-        return {
-            "event": "delivery",
-            "timestamp": str(call.now),
-            "accountId": call.me.account_id,
-            "data": [message],
-        }
+        return wire.envelope("delivery", call.now, [message], {"accountId": call.me.account_id})
 
     def deliver_auction(self, call: Call) -> Any:
         code = call.request.match_info.get("instrumentId")
@@ -73,17 +63,12 @@ class FundsHandlers(Handlers):
             }
             for market in markets
         ]
-        return {"event": "deliverAuction", "timestamp": str(call.now), "data": data}
+        return wire.envelope("deliverAuction", call.now, data)
 
     # -- mint, redeem, borrow, repay, funding -----------------------------------------------
 
     def _envelope(self, call: Call, event: str, data: Any) -> Any:
-        return {
-            "event": event,
-            "timestamp": str(call.now),
-            "accountId": call.me.account_id,
-            "data": data,
-        }
+        return wire.envelope(event, call.now, data, {"accountId": call.me.account_id})
 
     def mint(self, call: Call) -> Any:
         body = call.json_object()

@@ -42,7 +42,7 @@ class MarketDataHandlers(Handlers):
 
     def markets(self, call: Call) -> Any:
         data = [wire.market_item(market) for market in self.engine.markets.values()]
-        return {"event": "markets", "timestamp": str(call.now), "data": data}
+        return wire.envelope("markets", call.now, data)
 
     def assets(self, call: Call) -> Any:
         data = [wire.asset_item(asset) for asset in self.engine.assets]
@@ -51,7 +51,7 @@ class MarketDataHandlers(Handlers):
             for market in self.engine.markets.values()
             if market.type != MarketType.SPOT
         ]
-        return {"event": "assets", "timestamp": str(call.now), "data": data}
+        return wire.envelope("assets", call.now, data)
 
     def public_trades(self, call: Call) -> Any:
         market = self._market(call.path_param("marketCode"))
@@ -59,16 +59,11 @@ class MarketDataHandlers(Handlers):
         start, end = call.time_range()
         trades = market.trades_between(start, end)[-limit:]
         data = [wire.public_trade_item(market, trade) for trade in reversed(trades)]
-        return {
-            "event": "publicTrades",
-            "timestamp": str(call.now),
-            "marketCode": market.code,
-            "data": data,
-        }
+        return wire.envelope("publicTrades", call.now, data, {"marketCode": market.code})
 
     def ticker(self, call: Call) -> Any:
         data = [wire.ticker_item(market, call.now) for market in self.engine.markets.values()]
-        return {"event": "ticker", "timestamp": str(call.now), "data": data}
+        return wire.envelope("ticker", call.now, data)
 
     def public_funding(self, call: Call) -> Any:
         limit = call.integer("column", 100, maximum=1000, minimum=1)
@@ -106,12 +101,7 @@ class MarketDataHandlers(Handlers):
         chosen = starts[max(lo, hi - limit) : hi]
         candles = market.candles[seconds]
         data = [wire.candle_item(market, candles[begin]) for begin in chosen]
-        return {
-            "event": "candles",
-            "timestamp": str(call.now),
-            "timeframe": timeframe_text,
-            "data": data,
-        }
+        return wire.envelope("candles", call.now, data, {"timeframe": timeframe_text})
 
     def funding_rates(self, call: Call) -> Any:
         market = self._market(call.path_param("marketCode"))
@@ -121,7 +111,7 @@ class MarketDataHandlers(Handlers):
         data = [
             wire.funding_rate_item(r) for r in reversed(records) if start <= r.timestamp <= end
         ][:limit]
-        return {"event": "fundingRates", "timestamp": str(call.now), "data": data}
+        return wire.envelope("fundingRates", call.now, data)
 
     def depth(self, call: Call) -> Any:
         market = self._market(call.path_param("marketCode"))
@@ -129,13 +119,7 @@ class MarketDataHandlers(Handlers):
         if not level_text.isdigit() or not 1 <= int(level_text) <= 1000:
             raise SimError("20001", "Invalid parameter: level must be an integer from 1 to 1000")
         level = int(level_text)
-        book = {
-            "asks": [[price, size, 0, 0] for price, size in market.asks.depth(level)],
-            "bids": [[price, size, 0, 0] for price, size in market.bids.depth(level)],
-            "marketCode": market.code,
-            "timestamp": str(call.now),
-        }
-        body = {"event": f"depthL{level}", "timestamp": str(call.now), "data": [book]}
+        body = wire.envelope(f"depthL{level}", call.now, [wire.depth_item(market, level, call.now)])
         return web.Response(body=_number_encoder.encode(body), content_type="application/json")
 
     # -- flex protocol (public) -------------------------------------------------------------
@@ -143,13 +127,9 @@ class MarketDataHandlers(Handlers):
     def flex_balances(self, call: Call) -> Any:
         name, account = self._flex_account(call)
         data = [wire.balance_item(asset, balance) for asset, balance in account.balances.items()]
-        return {
-            "event": "flexBalances",
-            "timestamp": str(call.now),
-            "tradeType": "LINEAR",
-            "flexProtocol": name,
-            "data": data,
-        }
+        return wire.envelope(
+            "flexBalances", call.now, data, {"tradeType": "LINEAR", "flexProtocol": name}
+        )
 
     def flex_positions(self, call: Call) -> Any:
         name, account = self._flex_account(call)
@@ -158,12 +138,7 @@ class MarketDataHandlers(Handlers):
             for position in account.positions.values()
             if position.quantity
         ]
-        return {
-            "event": "flexPositions",
-            "timestamp": str(call.now),
-            "flexProtocol": name,
-            "data": data,
-        }
+        return wire.envelope("flexPositions", call.now, data, {"flexProtocol": name})
 
     def flex_orders(self, call: Call) -> Any:
         name, account = self._flex_account(call)
@@ -171,12 +146,7 @@ class MarketDataHandlers(Handlers):
             wire.open_order_item(order, flex=True)
             for order in reversed(account.open_orders.values())
         ]
-        return {
-            "event": "flexOrders",
-            "timestamp": str(call.now),
-            "flexProtocol": name,
-            "data": data,
-        }
+        return wire.envelope("flexOrders", call.now, data, {"flexProtocol": name})
 
     def flex_trades(self, call: Call) -> Any:
         name, account = self._flex_account(call)
@@ -187,12 +157,7 @@ class MarketDataHandlers(Handlers):
             wire.trade_item(fill)
             for fill in newest(account.trades.get(market.code, []), start, end, limit)
         ]
-        return {
-            "event": "flexTrades",
-            "timestamp": str(call.now),
-            "flexProtocol": name,
-            "data": data,
-        }
+        return wire.envelope("flexTrades", call.now, data, {"flexProtocol": name})
 
     def flex_deliveries(self, call: Call) -> Any:
         name, account = self._flex_account(call)
@@ -202,12 +167,7 @@ class MarketDataHandlers(Handlers):
         data = [wire.delivery_item(o) for o in reversed(orders) if start <= o.last_updated <= end][
             :limit
         ]
-        return {
-            "event": "flexDeliveryOrders",
-            "timestamp": str(call.now),
-            "flexProtocol": name,
-            "data": data,
-        }
+        return wire.envelope("flexDeliveryOrders", call.now, data, {"flexProtocol": name})
 
 
 def _funding_start(text: str | None) -> int:

@@ -35,12 +35,7 @@ class OrderHandlers(Handlers):
             wire.open_order_item(order, flex=False)
             for order in reversed(account.open_orders.values())
         ]
-        return {
-            "event": "orders",
-            "timestamp": str(call.now),
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope("orders", call.now, data, {"accountId": account.account_id})
 
     def order_history(self, call: Call) -> Any:
         account = call.me
@@ -59,12 +54,7 @@ class OrderHandlers(Handlers):
             limit=limit,
         )
         data = [wire.order_status_item(order) for order in orders]
-        return {
-            "event": "orders",
-            "timestamp": str(call.now),
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope("orders", call.now, data, {"accountId": account.account_id})
 
     def _batch(self, call: Call) -> tuple[list[Any], bool]:
         body = call.json_object()
@@ -90,12 +80,7 @@ class OrderHandlers(Handlers):
         return orders, response_type == "FULL"
 
     def _batch_envelope(self, call: Call, event: str, data: list[Any]) -> Any:
-        return {
-            "accountId": call.me.account_id,
-            "event": event,
-            "timestamp": str(call.now),
-            "data": data,
-        }
+        return wire.batch_envelope(call.me.account_id, event, call.now, data)
 
     def place_orders(self, call: Call) -> Any:
         items, full = self._batch(call)
@@ -149,9 +134,6 @@ class OrderHandlers(Handlers):
                 "marketCode": market.code,
                 "msg": "All open orders for the specified market have been queued for cancellation",
             }
-        return {
-            "event": "orders",
-            "timestamp": call.now,
-            "accountId": account.account_id,
-            "data": data,
-        }
+        return wire.envelope(
+            "orders", call.now, data, {"accountId": account.account_id}, numeric_timestamp=True
+        )

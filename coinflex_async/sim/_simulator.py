@@ -103,7 +103,7 @@ class SimAccount:
 
 
 class Simulator:
-    """A local CoinFLEX v2 REST exchange on ``host:port`` (port 0: a free one).
+    """A local CoinFLEX v2 exchange, REST and WebSocket, on ``host:port`` (port 0: a free one).
 
     >>> async with Simulator() as sim:                            # doctest: +SKIP
     ...     alice = sim.create_account(balances={"USD": "100000"})
@@ -113,7 +113,8 @@ class Simulator:
     ``ManualClock``); ``seed`` seeds the RNG of probabilistic faults;
     ``timestamp_tolerance`` is how far (seconds) a request's Timestamp may be from the clock
     (REST, and the WebSocket login); ``websocket`` sets the WebSocket API's cadences, keep-alive
-    and limits (``WebSocketSettings``).
+    and limits (``WebSocketSettings``; by default the docs' limits, none if ``rate_limits`` is
+    None).
     """
 
     def __init__(
@@ -156,7 +157,7 @@ class Simulator:
             engine=self.engine,
             faults=self.faults,
             stats=self.stats,
-            settings=websocket if websocket is not None else WebSocketSettings(),
+            settings=_websocket_settings(websocket, rate_limits),
             clock=self.clock,
             timestamp_tolerance=timestamp_tolerance,
         )
@@ -320,6 +321,16 @@ class Simulator:
     def run_delivery_auction(self) -> int:
         """Settle every pending delivery now; returns how many were settled or cancelled."""
         return len(self.ledger.run_delivery_auction())
+
+
+def _websocket_settings(
+    websocket: WebSocketSettings | None, rate_limits: RateLimits | None
+) -> WebSocketSettings:
+    """Given settings as they are; else the docs' defaults, without limits when REST has
+    none (``rate_limits=None`` turns rate limiting off everywhere)."""
+    if websocket is not None:
+        return websocket
+    return WebSocketSettings() if rate_limits is not None else WebSocketSettings().without_limits()
 
 
 def _new_key() -> str:

@@ -39,6 +39,9 @@ __all__ = [
     "contract_asset_item",
     "delivery_item",
     "delivery_request_item",
+    "batch_envelope",
+    "depth_item",
+    "envelope",
     "error_body",
     "failed_item",
     "funding_payment_item",
@@ -69,6 +72,29 @@ def _text(value: Decimal) -> str:
 
 def error_body(error: SimError) -> Json:
     return {"success": False, "code": error.code, "message": error.message}
+
+
+def envelope(
+    event: str,
+    now: int,
+    data: Any,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    numeric_timestamp: bool = False,
+) -> Json:
+    """An endpoint's answer around ``data``: ``event``, ``timestamp`` (a string, or a number
+    where the endpoint's example shows one), the endpoint's own keys (``accountId``,
+    ``marketCode``, ...) in order, then ``data``."""
+    body: Json = {"event": event, "timestamp": now if numeric_timestamp else str(now)}
+    if fields:
+        body.update(fields)
+    body["data"] = data
+    return body
+
+
+def batch_envelope(account_id: str, event: str, now: int, data: list[Any]) -> Json:
+    """place/modify/cancel answers: ``accountId`` first, as their examples."""
+    return {"accountId": account_id, "event": event, "timestamp": str(now), "data": data}
 
 
 def _bool(value: bool) -> str:
@@ -117,14 +143,18 @@ def position_item(
     return item
 
 
-def liquidation_price(engine: Engine, account: Account, position: Position) -> Decimal:
+def liquidation_price(
+    engine: Engine, account: Account, position: Position, equity: Decimal | None = None
+) -> Decimal:
     """Where the account's equity would fall to the position's maintenance margin (half its
-    initial margin), other prices unchanged; 0 when that is not a positive price."""
+    initial margin), other prices unchanged; 0 when that is not a positive price.
+    ``equity``: the account's collateral value, when the caller already has it."""
     market = position.market
     quantity = position.quantity
     if market.type != MarketType.FUTURE or not quantity:
         return ZERO
-    equity = engine.risk.collateral_value(account)
+    if equity is None:
+        equity = engine.risk.collateral_value(account)
     maintenance = market.spec.margin_rate / 2
     mark = market.mark_price
     size = abs(quantity)
@@ -278,6 +308,17 @@ def order_status_item(order: Order) -> Json:
 
 
 # -- markets ----------------------------------------------------------------------------------
+
+
+def depth_item(market: Market, levels: int, now: int) -> Json:
+    """GET /v2/depth: the levels as ``[price, quantity, 0, 0]`` (encode with
+    ``decimal_format="number"``: the only JSON numbers of the REST API)."""
+    return {
+        "asks": [[price, size, 0, 0] for price, size in market.asks.depth(levels)],
+        "bids": [[price, size, 0, 0] for price, size in market.bids.depth(levels)],
+        "marketCode": market.code,
+        "timestamp": str(now),
+    }
 
 
 def market_item(market: Market) -> Json:

@@ -9,7 +9,7 @@ changed since the last round.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -33,9 +33,14 @@ _CANDLE_CHANNELS = {f"candles{seconds}s": seconds for seconds in WS_CANDLE_TIMEF
 _PRIVATE = frozenset({"order", "balance", "position"})
 _WHOLE_BOOK = 1_000_000
 
+_PUBLIC_BY_MARKET = frozenset({"trade", "ticker", "market"})
+
 _encoder = msgspec.json.Encoder()
+# The order channel's failure notices show their amounts as JSON numbers.
+_number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 Subscribers = dict[Connection, None]  # an insertion-ordered set
+Json = dict[str, Any]
 
 
 def _kind(name: str) -> str:
@@ -152,12 +157,11 @@ class Channels:
                     frame = text_frame(_encoder.encode(wire.order_push(event)))
                 connection.send_frames([frame], ("order",))
 
-    def push_order_notice(self, account: Account, market_code: str, notice: Any) -> None:
+    def push_order_notice(self, account: Account, market_code: str, notice: Json) -> None:
         """An order command's failure notice (CANCEL / AMEND) to the account's order channel."""
         online = self.accounts.get(account.account_id)
         if not online:
             return
-        # Its amounts are JSON numbers, as the docs' example.
         payload = _number_encoder.encode(notice)
         for connection in list(online):
             if "order:all" in connection.channels or f"order:{market_code}" in connection.channels:
@@ -175,7 +179,10 @@ class Channels:
                 connection.send(self._position_payload(account, now, [position]), "position")
 
     def _position_payload(self, account: Account, now: int, positions: list[Position]) -> bytes:
-        liquidation = {p.market.code: liquidation_price(self.engine, account, p) for p in positions}
+        equity = self.engine.risk.collateral_value(account)  # once, not once per position
+        liquidation = {
+            p.market.code: liquidation_price(self.engine, account, p, equity) for p in positions
+        }
         return _encoder.encode(wire.position_push(account, now, positions, liquidation))
 
     # -- periodic pushes --------------------------------------------------------------------
@@ -240,22 +247,22 @@ class Channels:
         return _encoder.encode(wire.balance_push(account, now, balances))
 
     def push_tickers(self, now: int) -> None:
-        items: dict[str, Any] = {}
+        items: dict[str, Json] = {}
 
-        def item(market: Market) -> Any:
+        def item(market: Market) -> Json:
             found = items.get(market.code)
             if found is None:
                 found = items[market.code] = wire.ticker_item(market, now)
             return found
 
-        def render(key: str) -> Any:
+        def render(key: str) -> Json:
             markets = self.engine.markets.values() if key == "all" else [self.engine.markets[key]]
             return {"table": "ticker", "data": [item(market) for market in markets]}
 
         self._push_group("ticker", render)
 
     def push_candles(self, now: int) -> None:
-        def render_channel(name: str, key: str) -> Any:
+        def render_channel(name: str, key: str) -> Json:
             seconds = _CANDLE_CHANNELS[name]
             market = self.engine.markets[key]
             return wire.candle_push(seconds, market, _current_candle(market, seconds, now), now)
@@ -269,20 +276,21 @@ class Channels:
             )
 
     def push_markets(self, now: int) -> None:
-        def render(key: str) -> Any:
+        def render(key: str) -> Json:
             markets = self.engine.markets.values() if key == "all" else [self.engine.markets[key]]
             return wire.market_push([wire.market_item(market) for market in markets])
 
         self._push_group("market", render)
 
-    def _push_group(self, kind: str, render: Any) -> None:
+    def _push_group(self, kind: str, render: Callable[[str], Json]) -> None:
+        """One message per channel of ``kind``, rendered from its key (a market or all)."""
         group = self.public[kind]
         if group:
             messages = {channel: render(channel.partition(":")[2]) for channel in group}
             self._push_rendered(group, messages, kind)
 
     def _push_rendered(
-        self, group: dict[str, Subscribers], messages: dict[str, Any], name: str
+        self, group: dict[str, Subscribers], messages: dict[str, Json], name: str
     ) -> None:
         rounds: dict[Connection, list[bytes]] = {}
         for channel, subscribers in group.items():
@@ -291,10 +299,6 @@ class Channels:
                 rounds.setdefault(connection, []).append(frame)
         for connection, frames in rounds.items():
             connection.send_frames(frames, (name,))
-
-
-_PUBLIC_BY_MARKET = frozenset({"trade", "ticker", "market"})
-_number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def _current_candle(market: Market, seconds: int, now: int) -> Candle | None:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +78,16 @@ class WebSocketSettings:
     connections_per_minute: int | None = 200
     max_send_buffer: int = 16 * 1024 * 1024
 
+    def without_limits(self) -> WebSocketSettings:
+        """The same cadences with no connection, message or order limit."""
+        return replace(
+            self,
+            orders_per_second=None,
+            messages_per_second=None,
+            unauthenticated_messages_per_second=None,
+            connections_per_minute=None,
+        )
+
 
 class WebSocketGateway:
     def __init__(
@@ -108,12 +118,13 @@ class WebSocketGateway:
 
     def install(self, app: web.Application) -> None:
         app.router.add_get(WEBSOCKET_PATH, self.handle)
-        app.on_startup.append(self._start)
         app.on_shutdown.append(self._shutdown)
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def _start(self, app: web.Application) -> None:
+    def _start_rounds(self) -> None:
+        """The push rounds run only while a connection is open: a simulator nobody streams
+        from keeps its event loop to REST."""
         settings = self.settings
         channels = self.channels
         rounds = (
@@ -138,7 +149,7 @@ class WebSocketGateway:
             for connection in list(self.connections)
             if not connection.ws.closed
         ]
-        await asyncio.gather(*closing, return_exceptions=True)
+        await asyncio.gather(*closing, *self._closing, return_exceptions=True)
 
     async def _every(self, interval: float, push: Callable[[int], None], timed: bool) -> None:
         """Run ``push`` every ``interval`` seconds on a fixed grid; a round that overruns the
@@ -226,8 +237,8 @@ class WebSocketGateway:
                     await ws.pong(message.data)
                 elif message.type == WSMsgType.BINARY:
                     self._on_text(connection, "")  # not a text frame: not JSON (20009)
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+        except ConnectionError:
+            pass  # the client went away mid-write: nothing to answer
         finally:
             self._closed(connection)
         return ws
@@ -235,6 +246,7 @@ class WebSocketGateway:
     def _opened(self, connection: Connection) -> None:
         if not self.connections:
             self.engine.add_listener(self.channels.on_event)
+            self._start_rounds()
         self.connections[connection] = None
         self.stats.websocket["connections"] += 1
         asyncio.get_running_loop().call_later(
@@ -247,6 +259,11 @@ class WebSocketGateway:
         self.channels.forget(connection)
         if not self.connections:
             self.engine.remove_listener(self.channels.on_event)
+            for task in self._tasks:
+                task.cancel()
+                self._closing.add(task)  # awaited at shutdown if still running
+                task.add_done_callback(self._closing.discard)
+            self._tasks = []
 
     def _check_idle(self, connection: Connection) -> None:
         if connection.closed or connection not in self.connections:

@@ -73,6 +73,7 @@ async def test_cli_with_given_credentials(session: aiohttp.ClientSession) -> Non
         printed,
     ):
         assert printed["url"].startswith("http://127.0.0.1:")
+        assert printed["websocket"] == printed["url"].replace("http", "ws") + "/v2/websocket"
         assert (printed["api key"], printed["api secret"]) == ("demo-key", "demo-secret")
         balances = await signed_balances(printed["url"], "demo-key", "demo-secret", session)
         assert {item["instrumentId"] for item in balances} >= {"USD", "BTC"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -182,7 +183,7 @@ async def test_idle_connection_without_subscription_is_closed(
 async def test_unauthenticated_message_limit_is_one_per_second(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with Simulator(rate_limits=None) as sim:  # the docs' limits
+    async with Simulator() as sim:  # the docs' limits
         client = await WsClient.connect(session, sim)
         first = await client.request({"op": "subscribe", "args": ["trade:BTC-USD"]})
         second = await client.request({"op": "subscribe", "args": ["trade:ETH-USD"]})
@@ -230,3 +231,38 @@ async def test_closing_the_simulator_closes_connections(session: aiohttp.ClientS
         json.loads(message.data)
     assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     await client.close()
+
+
+async def test_a_client_that_stops_reading_is_cut_off(session: aiohttp.ClientSession) -> None:
+    settings = WebSocketSettings(
+        depth_interval=0.002,
+        max_send_buffer=64 * 1024,
+        unauthenticated_messages_per_second=None,
+    )
+    async with Simulator(rate_limits=None, websocket=settings) as sim:
+        sim.add_liquidity(["BTC-USD"], levels=190)  # ~10 kB per depth message
+        ws = await session.ws_connect(sim.ws_url)
+        # A small receive buffer so the kernel holds little for the client.
+        sock = ws.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        await ws.send_str(json.dumps({"op": "subscribe", "args": ["depth:BTC-USD"]}))
+        # Never read: aiohttp stops taking data off the socket, the kernel's buffers fill, and
+        # then the simulator's own buffer passes max_send_buffer.
+        for _ in range(400):  # up to 20 s on a loaded machine
+            if sim.stats.websocket["closed_slow"]:
+                break
+            await asyncio.sleep(0.05)
+        assert sim.stats.websocket["closed_slow"] == 1
+        assert not sim.gateway.connections
+        await ws.close()
+
+
+async def test_no_rest_rate_limits_means_no_websocket_limits(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with Simulator(rate_limits=None) as sim:
+        client = await WsClient.connect(session, sim)
+        for channel in ("trade:BTC-USD", "trade:ETH-USD", "ticker:BTC-USD"):
+            reply = await client.request({"op": "subscribe", "args": [channel]})
+            assert reply["success"] is True, reply
+        await client.close()
