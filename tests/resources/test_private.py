@@ -1041,11 +1041,15 @@ DOC_PREFIXES = {
 }
 
 
+# Methods made of other methods' requests, not one endpoint (tests/resources/test_snapshot.py).
+COMPOSITE = {"snapshot"}
+
+
 def public_methods() -> set[str]:
     return {
         name
         for name, member in inspect.getmembers(Private, inspect.iscoroutinefunction)
-        if not name.startswith("_")
+        if not name.startswith("_") and name not in COMPOSITE
     }
 
 
