@@ -85,7 +85,7 @@ class RateLimits:
     """The buckets of one client. Defaults are the exchange's published limits (per IP).
 
     Every request takes from ``rest``; POST /v2.1/delivery/orders also from ``delivery``;
-    POST /v2/mint and /v2/redeem also from ``mint_redeem``; each order placed or modified over
+    POST /v2/mint and /v2/redeem also from ``mint_redeem``; each order of a command sent over
     the WebSocket (``client.stream()``) from ``ws_orders`` (50 per second per account). Pass
     ``rate_limits=None`` to ``cf.Client`` to turn limiting off (e.g. against a local simulator).
     """
