@@ -22,8 +22,8 @@ from coinflex_async.sim import Fault, Simulator
 from .test_reliability import FULL, record
 
 ORDERS = 1000 if FULL else 200
-RECONNECTS = 20 if FULL else 8
-SOAK_SECONDS = 600.0 if FULL else 12.0
+RECONNECTS = 20 if FULL else 6
+SOAK_SECONDS = 600.0 if FULL else 6.0
 SWAP = "BTC-USD-SWAP-LIN"
 RETRY = cf.RetryPolicy(attempts=6, backoff=0.02, max_backoff=0.3, lookup_interval=0.1)
 
