@@ -17,7 +17,7 @@ import pytest
 
 import coinflex_async as cf
 from coinflex_async._stream import ws_url
-from coinflex_async.sim import Fault, Simulator
+from coinflex_async.sim import Fault, Simulator, WebSocketSettings
 
 from ._coverage import covers
 from ._support import check_types
@@ -289,3 +289,38 @@ async def test_closing_the_stream_ends_readers_and_commands(
     assert time.monotonic() - started < 1.0
     with pytest.raises(cf.StreamClosedError):
         await ws.place_order(**limit("BUY", "0.1", "46000"))
+
+
+@pytest.mark.sim_options(websocket=WebSocketSettings(idle_timeout=1.0))
+async def test_keep_alive_pings_hold_an_idle_connection_open(
+    sim: Simulator, connect: Callable[..., cf.Client]
+) -> None:
+    # The simulator closes a connection without subscriptions that says nothing for 1 s.
+    async with connect().stream(ping_interval=0.3) as ws:
+        await asyncio.sleep(2.5)
+        assert ws.connected and ws.reconnects == 0
+        assert sim.stats.websocket["closed_idle"] == 0
+
+
+async def test_a_slow_reader_gets_the_newest_book_or_an_overflow(
+    sim: Simulator, connect: Callable[..., cf.Client]
+) -> None:
+    sim.add_liquidity([SWAP])
+    maker, taker = trader(sim, connect), trader(sim, connect)
+    await maker.private.place_order(**limit("SELL", "5", "50000"))
+    async with maker.stream() as ws:
+        books = await ws.subscribe(f"depthL5:{SWAP}", max_queue=2)
+        trades = await ws.subscribe(f"trade:{SWAP}", max_queue=2)
+        await asyncio.sleep(0.6)  # about 12 books arrive, the reader takes none
+        for _ in range(4):
+            await taker.private.place_order(
+                market_code=SWAP, side="BUY", quantity="0.01", order_type="MARKET"
+            )
+        await asyncio.sleep(0.2)
+        assert len(books._queue) <= 2  # conflated: bounded, newest kept
+        newest = max(b.seq_num for b in books._queue)
+        first = await next_of(books, cf.DepthEvent)
+        assert first.seq_num >= newest - 1
+        with pytest.raises(cf.StreamOverflowError) as caught:
+            await asyncio.wait_for(trades.__anext__(), 2)
+        assert caught.value.dropped >= 2
