@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -417,6 +418,27 @@ class _Channel:
             out.append(trade)
         return out
 
+    def push_one(self, event: Any) -> None:
+        conflate = self.table.conflate
+        for reader in self.readers:
+            reader._put(event, conflate)
+
+    def take_trade(self, trade: Any) -> None:
+        """One trade: handed to the readers unless its ID was handed out already."""
+        trade_id = trade.trade_id
+        seen = self.seen
+        if trade_id in seen:
+            return
+        seen.add(trade_id)
+        self.seen_order.append(trade_id)
+        if len(seen) > _SEEN_TRADES:
+            seen.discard(self.seen_order.popleft())
+        last = self.last_trade_time
+        if last is None or trade.timestamp > last:
+            self.last_trade_time = trade.timestamp
+        for reader in self.readers:
+            reader._put(trade, False)
+
     def push(self, events: list[Any]) -> None:
         conflate = self.table.conflate
         readers = self.readers
@@ -426,6 +448,15 @@ class _Channel:
         for reader in readers:
             for event in events:
                 reader._put(event, conflate)
+
+
+def _ignore(event: Any) -> None:
+    """The sink of updates nobody subscribed to (any more)."""
+
+
+def _both(first: Callable[[Any], None], second: Callable[[Any], None], event: Any) -> None:
+    first(event)
+    second(event)
 
 
 # -- the stream ---------------------------------------------------------------------------------
@@ -476,6 +507,7 @@ class Stream:
         self._channels: dict[str, _Channel] = {}
         # (table prefix, market) -> where its updates go; cleared when channels change.
         self._routes: dict[tuple[str, str], tuple[_Channel | None, _Channel | None, bool]] = {}
+        self._sinks: dict[tuple[str, str], Callable[[Any], None]] = {}
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ready: asyncio.Event | None = None
         self._stop: asyncio.Future[None] | None = None
@@ -561,7 +593,7 @@ class Stream:
             for reader in channel.readers:
                 reader._end()
         self._channels.clear()
-        self._routes.clear()
+        self._clear_routes()
 
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
         try:
@@ -679,7 +711,13 @@ class Stream:
                     return
                 key = table.key
                 if key is not None and len(events) == 1:
-                    self._route(table, prefix, getattr(events[0], key), events)
+                    # One item (a book, a trade, an order update): straight to its sink.
+                    event = events[0]
+                    market = getattr(event, key)
+                    sink = self._sinks.get((prefix, market))
+                    if sink is None:
+                        sink = self._sink_for(table, prefix, market)
+                    sink(event)
                 else:
                     self._route_all(table, prefix, events)
                 return
@@ -750,6 +788,32 @@ class Stream:
                 channel.push(events)
         if every is not None:
             every.push(events)  # no trade channel takes :all
+
+    def _clear_routes(self) -> None:
+        self._routes.clear()
+        self._sinks.clear()
+
+    def _sink_for(self, table: _Table, prefix: str, key: str) -> Callable[[Any], None]:
+        """What takes one update of ``prefix`` for ``key`` (remembered with the routes)."""
+        channel, every, several_depths = self._find_route(table, prefix, key)
+        takers: list[Callable[[Any], None]] = [
+            c.take_trade if c.is_trade else c.push_one for c in (channel, every) if c is not None
+        ]
+        sink: Callable[[Any], None]
+        if several_depths:
+            sink = partial(self._route_one, table, prefix, key)
+        elif not takers:
+            sink = _ignore
+        elif len(takers) == 1:
+            sink = takers[0]
+        else:
+            sink = partial(_both, takers[0], takers[1])
+        if len(self._sinks) < 10_000:
+            self._sinks[(prefix, key)] = sink
+        return sink
+
+    def _route_one(self, table: _Table, prefix: str, key: str, event: Any) -> None:
+        self._route(table, prefix, key, [event])
 
     def _find_route(
         self, table: _Table, prefix: str, key: str
@@ -950,7 +1014,7 @@ class Stream:
             channel = self._channels.get(name)
             if channel is None:
                 channel = self._channels[name] = _Channel(name, table, loop)
-                self._routes.clear()
+                self._clear_routes()
                 new.append(channel)
             if subscription not in channel.readers:
                 channel.readers.append(subscription)
@@ -1025,7 +1089,7 @@ class Stream:
             channel.readers.remove(subscription)
             if not channel.readers:
                 del self._channels[name]
-                self._routes.clear()
+                self._clear_routes()
                 if not channel.confirmed.done():
                     channel.confirmed.cancel()
                 gone.append(name)
