@@ -1,6 +1,6 @@
-"""Sessions: tests, lint, typecheck, demo, bench, bench_smoke, history_export, ccxt_compat, docs,
-plugin_project, aioresponses. Each runs in its own venv made from the interpreter that runs nox,
-so a fresh machine needs only Python and `pip install nox`."""
+"""Sessions: tests, lint, typecheck, demo, bench, bench_ws, bench_smoke, history_export,
+ccxt_compat, docs, plugin_project, aioresponses. Each runs in its own venv made from the
+interpreter that runs nox, so a fresh machine needs only Python and `pip install nox`."""
 
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def reliability(session: nox.Session) -> None:
     """The reliability suite at full scale (1,000 orders under 20% faults, 10,000 calls under
-    the rate limit, the whole 2,500-per-5-minutes burst, a fleet sharing limits through Redis:
-    needs redis-server, about 10 minutes); figures go to reliability-results.json (quoted in
+    the rate limit, the whole 2,500-per-5-minutes burst, a fleet sharing limits through Redis;
+    over the WebSocket 1,000 orders under drops, stalls and lost replies, 20 reconnects, a
+    10-minute depth soak: needs redis-server, about 25 minutes); figures go to
+    reliability-results.json (quoted in
     RELIABILITY.md)."""
     session.install("-e", ".[test]")
     session.env["COINFLEX_RELIABILITY"] = "full"

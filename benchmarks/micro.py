@@ -316,11 +316,11 @@ def _client_micro(quick: bool, repeat: int) -> tuple[list[MicroResult], dict[str
 
         orders = _sample_orders()
         ids = requests.ClientOrderIds()
-        body = _orders.OrderBatchSender._body
+        body = _orders.batch_body
 
         def encode() -> bytes:
             wire = [requests.to_wire_new(order, i, ids) for i, order in enumerate(orders)]
-            return body(None, wire, None, "FULL")  # type: ignore[arg-type]
+            return body(wire, None, "FULL")
 
         encode()
         return _per_op_us(encode, _scale(quick, 5000), repeat)

@@ -14,6 +14,7 @@ from ._client import LIVE_URL, TEST_URL, Client
 from ._errors import (
     APIError,
     AuthenticationError,
+    BatchError,
     ClientClosedError,
     CoinFlexError,
     DecodeError,
@@ -23,13 +24,15 @@ from ._errors import (
     OrderStatusUnknownError,
     RateLimitError,
     ServerError,
+    StreamClosedError,
+    StreamOverflowError,
     TransportError,
     ValidationError,
 )
 from ._history import IncompleteHistoryError
 from ._metrics import Metrics
-from ._orders import BatchError
 from ._ratelimit import RateLimits, Window
+from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from .models import *  # noqa: F403 - the models are part of the public API
 from .models import __all__ as _models_all
@@ -56,12 +59,38 @@ from .models.requests import (
     Side,
     TimeInForce,
 )
+from .models.stream import (
+    AccountSnapshot,
+    CandleEvent,
+    CandleValues,
+    DepthEvent,
+    LiquidationEvent,
+    MarketEvent,
+    OrderEvent,
+    Resynced,
+    TickerEvent,
+    TradeEvent,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LIVE_URL",
     "TEST_URL",
+    "AccountSnapshot",
+    "CandleEvent",
+    "CandleValues",
+    "DepthEvent",
+    "LiquidationEvent",
+    "MarketEvent",
+    "OrderEvent",
+    "Resynced",
+    "Stream",
+    "StreamClosedError",
+    "StreamOverflowError",
+    "Subscription",
+    "TickerEvent",
+    "TradeEvent",
     "APIError",
     "AuthenticationError",
     "BatchError",

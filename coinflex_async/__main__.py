@@ -2,7 +2,8 @@
 
 Starts :mod:`coinflex_async.sim` on a free loopback port and runs a short session through the
 client: market data, then two accounts trading against each other (place, modify, fill, cancel),
-their balances, positions and history, printed as tables.
+their balances, positions and history, printed as tables; then a depth and an order stream over
+the WebSocket printed live while the two trade.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import coinflex_async as cf
@@ -235,8 +236,63 @@ async def run_demo(out: list[str] | None = None) -> list[str]:
                 )
             except cf.ValidationError as exc:
                 show(f"\nbad input is refused before sending: ValidationError: {exc}")
+            await _live(a, b, sim.ws_url, show)
     show("\ndemo finished")
     return lines
+
+
+async def _live(a: cf.Client, b: cf.Client, ws_url: str, show: Callable[[str], None]) -> None:
+    """Alice watches the book and her orders over the WebSocket while the two trade."""
+    show(f"\n== live over the WebSocket ({ws_url}): depthL5:{MARKET} and alice's order:all")
+    async with a.stream() as ws:
+        books = await ws.subscribe(f"depthL5:{MARKET}")
+        orders = await ws.subscribe("order:all")
+        seen_orders: list[cf.OrderEvent] = []
+
+        async def print_books() -> None:
+            last = None
+            async for book in books:
+                top = (book.bids[:1], book.asks[:1])
+                if top != last:  # a book comes every 50 ms: show it when the top changes
+                    last = top
+                    bid = f"{book.bids[0].quantity} @ {book.bids[0].price}" if book.bids else "-"
+                    ask = f"{book.asks[0].quantity} @ {book.asks[0].price}" if book.asks else "-"
+                    show(f"  [depth #{book.seq_num}] best bid {bid} | best ask {ask}")
+
+        async def print_orders() -> None:
+            async for event in orders:
+                seen_orders.append(event)
+                match = f" match {event.match_quantity} @ {event.match_price}" * bool(
+                    event.match_id
+                )
+                show(
+                    f"  [order] {event.notice} {event.side} {event.quantity} @ {event.price}"
+                    f" id {event.order_id} ({event.status}){match}"
+                )
+
+        watchers = [asyncio.ensure_future(print_books()), asyncio.ensure_future(print_orders())]
+        try:
+            await asyncio.sleep(0.2)
+            # Bob sells into Alice's resting bid (over REST); Alice's order channel shows the fill.
+            await b.private.place_order(
+                market_code=MARKET, side="SELL", quantity="0.05", order_type="LIMIT", price="50100"
+            )
+            # Alice offers and withdraws over the WebSocket.
+            offer = await ws.place_order(
+                market_code=MARKET, side="SELL", quantity="0.02", order_type="LIMIT", price="50400"
+            )
+            show(f"  ws.place_order -> {offer.order_id} (client order id {offer.client_order_id})")
+            await asyncio.sleep(0.2)
+            await ws.cancel_order(market_code=MARKET, order_id=offer.order_id)
+            for _ in range(40):  # until the three order updates arrived (at most 2 s)
+                if len(seen_orders) >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
 
 
 _NEEDS_EXTRA = (

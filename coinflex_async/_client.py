@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
@@ -18,6 +19,9 @@ from ._transport import RetryPolicy, Transport
 from .resources.flex_protocol import FlexProtocol
 from .resources.private import Private
 from .resources.public import Public
+
+if TYPE_CHECKING:
+    from ._stream import Stream
 
 __all__ = ["LIVE_URL", "TEST_URL", "Client"]
 
@@ -151,6 +155,7 @@ class Client:
         self._session = session
         self._closed = False
         self._closed_future: asyncio.Future[None] | None = None
+        self._streams: set[Stream] = set()
         self._signer = SigningMiddleware(self._credentials) if self._credentials else None
 
         limiter: Limiter | None = None
@@ -238,6 +243,8 @@ class Client:
         self._closed = True
         if self._closed_future is not None and not self._closed_future.done():
             self._closed_future.set_result(None)
+        for stream in list(self._streams):
+            await stream.close()
         session, self._session = self._session, None
         try:
             if session is not None and self._owns_session:
@@ -258,6 +265,23 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def stream(self, *, ping_interval: float = 20.0, max_queue: int = 1000) -> Stream:
+        """One WebSocket connection to ``base_url`` for subscriptions and order commands:
+        ``async with client.stream() as ws: feed = await ws.subscribe("depthL10:M")``.
+
+        ``ping_interval``: seconds between keep-alive pings (at most 60, the exchange's limit);
+        a connection silent for 1.5x that (no answer even to a ping) is reopened.
+        ``max_queue``: events a subscription's reader may fall behind before books are
+        conflated or ``StreamOverflowError`` is raised.
+        """
+        from ._stream import Stream
+
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        stream = Stream(self, ping_interval=ping_interval, max_queue=max_queue)
+        self._streams.add(stream)
+        return stream
 
     @cached_property
     def public(self) -> Public:

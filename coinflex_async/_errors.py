@@ -9,6 +9,7 @@ import msgspec
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BatchError",
     "ClientClosedError",
     "CoinFlexError",
     "DecodeError",
@@ -18,8 +19,11 @@ __all__ = [
     "OrderStatusUnknownError",
     "RateLimitError",
     "ServerError",
+    "StreamClosedError",
+    "StreamOverflowError",
     "TransportError",
     "ValidationError",
+    "error_from_code",
     "error_from_response",
     "excerpt",
 ]
@@ -39,6 +43,21 @@ class ValidationError(CoinFlexError, ValueError):
 
 class ClientClosedError(CoinFlexError, RuntimeError):
     """The client was closed."""
+
+
+class StreamClosedError(ClientClosedError):
+    """A command or ``subscribe`` on a WebSocket stream that is closed."""
+
+
+class StreamOverflowError(CoinFlexError):
+    """A subscription's reader fell more than ``max_queue`` events behind on a channel that
+    cannot be conflated (trades, orders, balances, positions): events were dropped. Raised once,
+    on the next read; the subscription then goes on with new events."""
+
+    def __init__(self, message: str, *, channel: str, dropped: int) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.dropped = dropped
 
 
 class TransportError(CoinFlexError):
@@ -137,13 +156,14 @@ class ServerError(APIError):
 
 
 class OrderRejectedError(APIError):
-    """A single order came back with ``success`` false."""
+    """A single order came back with ``success`` false (REST, HTTP 200) or ``submitted`` false
+    (a WebSocket command: ``status`` None, no HTTP answer)."""
 
     def __init__(
         self,
         message: str | None,
         *,
-        status: int = 200,
+        status: int | None = 200,
         code: str | None = None,
         endpoint: str = "",
         client_order_id: str | None = None,
@@ -152,6 +172,23 @@ class OrderRejectedError(APIError):
         super().__init__(message, status=status, code=code, endpoint=endpoint)
         self.client_order_id = client_order_id
         self.result = result
+
+
+class BatchError(CoinFlexError):
+    """Raised by the batch methods when some requests of a split batch failed.
+
+    ``errors`` holds the exception of each failed request; ``results`` the per-order results in
+    input order, ``None`` where the order's request failed. The first error is also the cause.
+    """
+
+    def __init__(self, errors: list[BaseException], results: list[Any]) -> None:
+        self.errors = errors
+        self.results = results
+        done = sum(r is not None for r in results)
+        super().__init__(
+            f"{len(errors)} of the batch's requests failed ({done} of {len(results)} orders "
+            f"answered): {errors[0]}"
+        )
 
 
 # Codes the exchange documents as authentication failures: 05001 authority invalid, 20000 bad
@@ -176,6 +213,19 @@ class _ErrorBody(msgspec.Struct):
 
 
 _error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+
+
+def error_from_code(code: str | None, message: str | None, *, endpoint: str) -> APIError:
+    """The exception for a refusal that carries no HTTP status: a WebSocket reply with
+    ``success``/``submitted`` false (``status`` is then 0)."""
+    kwargs: dict[str, Any] = {"status": 0, "code": code, "endpoint": endpoint}
+    if code in _RATE_CODES:
+        return RateLimitError(message, **kwargs)
+    if code in _AUTH_CODES:
+        return AuthenticationError(message, **kwargs)
+    if code in _NOT_FOUND_CODES:
+        return NotFoundError(message, **kwargs)
+    return APIError(message, **kwargs)
 
 
 def excerpt(body: bytes) -> str:

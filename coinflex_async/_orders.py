@@ -1,35 +1,46 @@
-"""Order batches: split into requests of 8, sent concurrently, answered in input order, and
-never duplicated when a request fails ambiguously.
+"""Order recovery: one engine, used by REST batches and WebSocket order commands alike, that
+never sends an order twice when a request fails ambiguously.
 
-The exchange takes at most 8 orders per place/modify/cancel request and may answer a batch in
-another order than it was sent (the docs' modify example puts failures first), so answers are
-matched back to requests by ``clientOrderId`` (then ``orderId``).
+An order request is sent by a transport-specific ``send`` function (a REST POST/DELETE of up to
+8 orders, or a WebSocket command) that returns one :class:`OrderResult` per order sent, in the
+order sent. :class:`OrderRecovery` drives the attempts under the client's one
+:class:`RetryPolicy`:
 
-When a request's fate is unknown (the connection broke after it was sent, a timeout, a 5xx that
-may have come from a proxy after the exchange applied it, an answer cut short or garbled), it is
-never simply sent again: each of its orders is first looked up by ``clientOrderId`` in the order
-history (GET /v2.1/orders).
+- refused before it was applied (429 / "too rapid", or a connection that never carried it):
+  sent again after the policy's wait (``Retry-After`` honoured), within ``attempts``;
+- fate unknown (the connection broke after it was sent, a timeout, a 5xx that may have come from
+  a proxy after the exchange applied it, an answer cut short or garbled, a WebSocket reply lost
+  to a disconnect): never simply sent again. Each of its orders is first looked up by
+  ``clientOrderId`` in the order history (GET /v2.1/orders), every ``lookup_interval``:
 
-- place: found -> the result is built from what was found (success true); proven absent ->
-  sent again (bounded by the retry policy); lookup fails -> ``OrderStatusUnknownError``.
-- cancel: found closed -> success; still open -> cancel sent again; else unknown.
-- modify: found with the requested price and quantity -> success; otherwise sent again.
+  - place: found -> the result is built from what was found (success true); proven absent ->
+    sent again (bounded by ``attempts``); lookup fails -> ``OrderStatusUnknownError``.
+  - cancel: found closed -> success; still open -> cancel sent again; else unknown.
+  - modify: found with the requested price and quantity -> success; otherwise sent again.
 
-A request refused before it was applied (429, or a connection that never opened) is simply sent
-again after the wait. Orders are looked up every settle delay; an order is declared absent only
-after ``recvWindow`` (default 5,000 ms, sent with every order request) plus a settle delay has
-passed since the request left: the exchange refuses a request older than its ``recvWindow``, so
-an order not found then can no longer appear. This assumes the exchange's clock is within the
-settle delay of ours.
+An order is declared absent only after ``recvWindow`` (default 5,000 ms, sent with every order
+request) plus one lookup interval has passed since the request left: the exchange refuses a
+request older than its ``recvWindow``, so an order not found then can no longer appear. This
+assumes the exchange's clock is within one lookup interval of ours.
+
+A caller that cancels an order call whose request may have left gets its ``CancelledError`` at
+once (with the client order IDs in a note); the orders are settled in the background and the
+outcome logged at WARNING on the ``coinflex_async`` logger, with each ``client_order_id``.
+
+REST batches are split into requests of 8 (the exchange's maximum), sent concurrently and
+answered in input order; answers are matched back to orders by ``clientOrderId`` (then
+``orderId``), since the exchange may answer a batch in another order than it was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -37,8 +48,8 @@ from msgspec.json import Decoder
 
 from ._errors import (
     APIError,
+    BatchError,
     ClientClosedError,
-    CoinFlexError,
     DecodeError,
     OrderStatusUnknownError,
     RateLimitError,
@@ -51,201 +62,266 @@ from .models._base import Envelope, envelope_list_decoder
 from .models._values import OrderStatusValue
 from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
 
-__all__ = ["MAX_BATCH", "BatchError", "OrderBatchSender"]
+__all__ = [
+    "CANCEL",
+    "MAX_BATCH",
+    "MODIFY",
+    "PLACE",
+    "BatchError",
+    "OrderBatchSender",
+    "OrderKind",
+    "OrderRecovery",
+    "batch_body",
+    "gather_batch",
+    "match_answers",
+]
 
 MAX_BATCH = 8
-SETTLE_DELAY = 0.5  # seconds between lookups of orders when retries are off (else RetryPolicy's)
+# Without retries there is one attempt, but lookups still need an interval: the policy default.
+_NO_RETRY = RetryPolicy(attempts=1)
+# Per-order refusals that mean "not applied, too rapid": sent again after the policy's wait.
+_TOO_RAPID = frozenset({"20007"})
+
+log = logging.getLogger("coinflex_async")
 
 WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
+# Sends some orders once; returns one result per order, in the order given. It calls its second
+# argument when the request is about to go on the wire (it may reach the exchange from then on).
+Send = Callable[[Sequence[WireOrder], Callable[[], None]], Awaitable[list[OrderResult]]]
 
 _results = envelope_list_decoder(OrderResult)
 _history = envelope_list_decoder(OrderStatus)
 _encoder = msgspec.json.Encoder()
 
 
-class BatchError(CoinFlexError):
-    """Raised by the batch methods when some requests of a split batch failed.
+class OrderKind:
+    """What an order request does, and so how a lookup settles it."""
 
-    ``errors`` holds the exception of each failed request; ``results`` the per-order results in
-    input order, ``None`` where the order's request failed. The first error is also the cause.
-    """
+    name = ""
 
-    def __init__(self, errors: list[BaseException], results: list[OrderResult | None]) -> None:
-        self.errors = errors
-        self.results = results
-        done = sum(r is not None for r in results)
-        super().__init__(
-            f"{len(errors)} of the batch's requests failed ({done} of {len(results)} orders "
-            f"answered): {errors[0]}"
-        )
+    async def find(self, history: _History, order: Any) -> OrderStatus | None:
+        """The order's newest history entry, or None if it has none."""
+        return await history.newest(f"clientOrderId={order.client_order_id}", order.market_code)
+
+    def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
+        """A result when the lookup settles the order; None when it may be sent again."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"OrderKind({self.name!r})"
 
 
-class OrderBatchSender:
-    """Sends place/modify/cancel batches for one client."""
+class _Place(OrderKind):
+    name = "place"
+
+    def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
+        return None if found is None else _result_from(found, order)
+
+
+class _Cancel(OrderKind):
+    name = "cancel"
+
+    async def find(self, history: _History, order: Any) -> OrderStatus | None:
+        if order.order_id is not None:
+            return await history.newest(f"orderId={order.order_id}", order.market_code)
+        return await super().find(history, order)
+
+    def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
+        if found is not None and found.status == "OrderClosed":
+            return _result_from(found, order)
+        return None
+
+
+class _Modify(OrderKind):
+    """A modify is a cancel-replace at the exchange (the replacement gets a new orderId and keeps
+    the clientOrderId), so it is found by its clientOrderId, which a modify that names only the
+    old orderId learns from the old order's entry first."""
+
+    name = "modify"
+
+    async def find(self, history: _History, order: Any) -> OrderStatus | None:
+        if order.client_order_id is not None:
+            return await super().find(history, order)
+        old = await history.newest(f"orderId={order.order_id}", order.market_code)
+        if old is None or old.client_order_id is None:
+            return old
+        return await history.newest(f"clientOrderId={old.client_order_id}", order.market_code)
+
+    def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
+        if found is None:
+            return None
+        if (order.price is None or found.price == Decimal(order.price)) and (
+            order.quantity is None or found.quantity == Decimal(order.quantity)
+        ):
+            return _result_from(found, order)
+        return None
+
+
+PLACE: OrderKind = _Place()
+MODIFY: OrderKind = _Modify()
+CANCEL: OrderKind = _Cancel()
+
+
+class _History:
+    """GET /v2.1/orders, newest entry first."""
+
+    __slots__ = ("_route", "_transport")
+
+    def __init__(self, transport: Transport, route: Route) -> None:
+        self._transport = transport
+        self._route = route
+
+    async def newest(self, query: str, market_code: str) -> OrderStatus | None:
+        query = f"{query}&marketCode={market_code}"
+        envelope = await self._transport.request(self._route, _history, query=query)
+        return envelope.data[0] if envelope.data else None
+
+
+class OrderRecovery:
+    """Sends orders through a transport's ``send`` under the retry policy, settling by lookup
+    every request whose fate is unknown (see the module docstring)."""
 
     def __init__(
-        self,
-        transport: Transport,
-        *,
-        history_route: Route,
-        retry: RetryPolicy | None,
+        self, transport: Transport, *, history_route: Route, retry: RetryPolicy | None
     ) -> None:
         self._transport = transport
-        self._history_route = history_route
-        self._retry = retry
-        self._settle_delay = retry.lookup_interval if retry is not None else SETTLE_DELAY
+        self._history = _History(transport, history_route)
+        self.policy = retry if retry is not None else _NO_RETRY
+        self._background: set[asyncio.Task[None]] = set()
 
-    async def send(
+    async def run(
         self,
-        route: Route,
-        kind: str,
+        kind: OrderKind,
         orders: Sequence[WireOrder],
+        send: Send,
         *,
         recv_window: int | None,
-        response_type: str,
-        answers: Decoder[Envelope[list[OrderResult]]] = _results,
+        where: str,
+        stop: asyncio.Future[None] | None = None,
     ) -> list[OrderResult]:
-        """``answers`` decodes a response (a single-order call passes one of a subclass)."""
-        # Errors that stop every request before it is sent are the caller's, not the batch's.
-        self._transport.check_ready(route)
-        chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
-        if len(chunks) == 1:
-            return await self._send_chunk(
-                route, kind, chunks[0], recv_window, response_type, answers
-            )
-        outcomes = await asyncio.gather(
-            *(
-                self._send_chunk(route, kind, c, recv_window, response_type, answers)
-                for c in chunks
-            ),
-            return_exceptions=True,
-        )
-        results: list[OrderResult | None] = []
-        errors: list[BaseException] = []
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                if not isinstance(outcome, Exception):
-                    raise outcome  # cancellation and the like are not the batch's to report
-                errors.append(outcome)
-                results.extend([None] * len(chunk))
-            else:
-                results.extend(outcome)
-        if errors:
-            raise BatchError(errors, results) from errors[0]
-        return [r for r in results if r is not None]
+        """Send ``orders`` until each is answered or settled; results in input order.
 
-    def _body(
-        self, chunk: Sequence[WireOrder], recv_window: int | None, response_type: str
-    ) -> bytes:
-        payload: dict[str, Any] = {}
-        if recv_window is not None:
-            payload["recvWindow"] = recv_window
-        payload["responseType"] = response_type
-        payload["timestamp"] = time.time_ns() // 1_000_000
-        payload["orders"] = chunk
-        return _encoder.encode(payload)
-
-    async def _send_chunk(
-        self,
-        route: Route,
-        kind: str,
-        chunk: Sequence[WireOrder],
-        recv_window: int | None,
-        response_type: str,
-        answers: Decoder[Envelope[list[OrderResult]]],
-    ) -> list[OrderResult]:
+        ``stop`` (optional) ends lookups at once when it resolves (a WebSocket stream closing):
+        orders still unsettled then raise ``OrderStatusUnknownError``.
+        """
+        policy = self.policy
         answered: dict[int, OrderResult] = {}
-        pending = list(range(len(chunk)))
-        attempts = self._retry.attempts if self._retry is not None else 1
+        pending = list(range(len(orders)))
+        to_send = orders
         attempt = 0
-        to_send = chunk
-        while True:
-            attempt += 1
-            if attempt > 1:
-                to_send = [chunk[i] for i in pending]
-            sent_at = time.monotonic()
-            try:
-                envelope = await self._transport.request(
-                    route,
-                    answers,
-                    body=self._body(to_send, recv_window, response_type),
-                    retry=False,
-                )
-            except RateLimitError as exc:
-                # Refused before it was applied: wait as told, then send again.
-                if attempt >= attempts or self._retry is None:
-                    raise
-                wait = exc.retry_after if exc.retry_after is not None else self._backoff(attempt)
-                if wait > self._retry.max_retry_after:
-                    raise
-                await asyncio.sleep(wait)
-                continue
-            except (TransportError, ServerError, DecodeError) as exc:
-                # Ambiguous: the request may have been applied (a reset after sending, a
-                # timeout, a 5xx from a proxy, or an answer that arrived cut or garbled).
-                if isinstance(exc, TransportError) and not exc.request_sent:
-                    # Never sent (no connection, no rate-limit token): safe to send again,
-                    # unless the client was closed meanwhile (no retry follows a close).
-                    if attempt >= attempts or self._retry is None or self._transport.closed:
-                        raise
-                    await asyncio.sleep(self._backoff(attempt))
-                    continue
-                # Find out before anything is re-sent.
-                resolved = await self._recover(
-                    route, kind, chunk, pending, exc, sent_at, recv_window
-                )
-                answered.update(resolved)
-                pending = [i for i in pending if i not in resolved]
-                if not pending:
-                    return [answered[i] for i in range(len(chunk))]
-                if attempt >= attempts or self._retry is None:
-                    # Proven not applied, but no attempts left: a clear error, nothing applied.
-                    raise
-                continue
-            answered.update(_match(to_send, pending, envelope.data))
-            if len(answered) < len(chunk):
-                raise APIError(
-                    f"the exchange answered {len(envelope.data)} of {len(to_send)} orders",
-                    status=200,
-                    endpoint=route.name,
-                )
-            return [answered[i] for i in range(len(chunk))]
+        sent_at = 0.0
+        in_doubt = False  # a request that may have reached the exchange is not settled yet
 
-    def _backoff(self, attempt: int) -> float:
-        if self._retry is None:
-            return 0.0
-        return min(self._retry.max_backoff, self._retry.backoff * 2.0 ** (attempt - 1))
+        def leaving() -> None:
+            nonlocal in_doubt
+            in_doubt = True
+
+        try:
+            while True:
+                attempt += 1
+                if attempt > 1:
+                    to_send = [orders[i] for i in pending]
+                sent_at = time.monotonic()
+                try:
+                    results = await send(to_send, leaving)
+                except RateLimitError as exc:
+                    # Refused before it was applied: wait as told, then send again.
+                    in_doubt = False
+                    if attempt >= policy.attempts or not policy.is_retryable(exc):
+                        raise
+                    await self._sleep(policy.wait_after(exc, attempt), stop)
+                    continue
+                except (TransportError, ServerError, DecodeError) as exc:
+                    if isinstance(exc, TransportError) and not exc.request_sent:
+                        in_doubt = False
+                        if attempt >= policy.attempts or self._transport.closed:
+                            raise
+                        await self._sleep(policy.wait_after(exc, attempt), stop)
+                        continue
+                    # Ambiguous: find out before anything is re-sent.
+                    resolved = await self._recover(
+                        kind, orders, pending, exc, sent_at, recv_window, where, stop
+                    )
+                    in_doubt = False
+                    answered.update(resolved)
+                    pending = [i for i in pending if i not in resolved]
+                    if not pending:
+                        return [answered[i] for i in range(len(orders))]
+                    if attempt >= policy.attempts:
+                        # Proven not applied, but no attempts left: a clear error.
+                        raise
+                    continue
+                in_doubt = False
+                for result in results:
+                    if not result.success and result.code in _TOO_RAPID:
+                        break
+                else:
+                    if len(pending) == len(orders):
+                        return results  # the common case: all answered at the first try
+                    answered.update(zip(pending, results, strict=True))
+                    return [answered[i] for i in range(len(orders))]
+                # Some orders were refused as too rapid (not applied): send those again.
+                refused = []
+                for index, result in zip(pending, results, strict=True):
+                    if not result.success and result.code in _TOO_RAPID:
+                        refused.append(index)
+                    answered[index] = result
+                if attempt >= policy.attempts:
+                    return [answered[i] for i in range(len(orders))]
+                pending = refused
+                await self._sleep(policy.wait_after(None, attempt), stop)
+        except asyncio.CancelledError as cancelled:
+            if in_doubt:
+                ids = [orders[i].client_order_id for i in pending]
+                cancelled.add_note(
+                    f"{where}: cancelled with client_order_id(s) {ids} in flight; "
+                    "they are being settled in the background (see the log)"
+                )
+                self._settle_in_background(kind, orders, pending, sent_at, recv_window, where)
+            raise
+
+    async def _sleep(self, seconds: float, stop: asyncio.Future[None] | None) -> None:
+        """Sleep, ending at once when the client closes (or ``stop`` resolves)."""
+        if seconds <= 0 or self._transport.closed:
+            return
+        waits: list[asyncio.Future[None]] = [self._transport.closed_future()]
+        if stop is not None:
+            waits.append(stop)
+        await asyncio.wait(waits, timeout=seconds)
 
     async def _recover(
         self,
-        route: Route,
-        kind: str,
-        chunk: Sequence[WireOrder],
+        kind: OrderKind,
+        orders: Sequence[WireOrder],
         pending: list[int],
-        cause: CoinFlexError,
+        cause: BaseException,
         sent_at: float,
         recv_window: int | None,
+        where: str,
+        stop: asyncio.Future[None] | None,
     ) -> dict[int, OrderResult]:
         """Look the pending orders up; return those settled, raise if any cannot be settled.
 
-        Lookups repeat every settle delay until each order is found or the request can no longer
-        be applied (``recvWindow`` after it was sent, plus one settle delay for the lookup's own
-        travel; without a recvWindow, one settle delay is a best guess): an applied order is
+        Lookups repeat every lookup interval until each order is found or the request can no
+        longer be applied (``recvWindow`` after it was sent, plus one interval for the lookup's
+        own travel; without a recvWindow, one interval is a best guess): an applied order is
         usually found at the first lookup, and absence is concluded only once the exchange would
         refuse the original request. A lookup that fails (it is a GET, already retried) is asked
         again in later rounds; one still failing a few rounds past the deadline leaves the
         order's fate unknown.
         """
+        interval = self.policy.lookup_interval
         window = recv_window / 1000 if recv_window is not None else 0.0
-        deadline = sent_at + window + self._settle_delay
-        rounds_after_deadline = self._retry.attempts if self._retry is not None else 1
+        deadline = sent_at + window + interval
+        rounds_after_deadline = self.policy.attempts
         resolved: dict[int, OrderResult] = {}
         waiting = list(pending)
         while True:
-            if not self._transport.closed:
-                await asyncio.sleep(max(0.0, min(self._settle_delay, deadline - time.monotonic())))
+            await self._sleep(max(0.0, min(interval, deadline - time.monotonic())), stop)
+            if stop is not None and stop.done():
+                raise self._unknown(where, orders[waiting[0]], cause, "the stream was closed")
             past_deadline = time.monotonic() >= deadline
-            settled, failed = await self._look_up(kind, chunk, waiting)
+            settled, failed = await self._look_up(kind, orders, waiting)
             metrics = self._transport.metrics
             if metrics is not None:
                 for _ in settled:
@@ -267,20 +343,29 @@ class OrderBatchSender:
                         for _ in failed:
                             metrics.order_recovered("unknown")
                     index, error = failed[0]
-                    order = chunk[index]
-                    raise OrderStatusUnknownError(
-                        f"{route.name}: the request failed ({cause}) and looking up order "
-                        f"client_order_id={order.client_order_id} failed too ({error})",
-                        client_order_id=order.client_order_id,
-                    ) from cause
+                    raise self._unknown(
+                        where, orders[index], cause, f"looking it up failed too ({error})"
+                    )
                 waiting = [index for index, _ in failed]
 
+    @staticmethod
+    def _unknown(
+        where: str, order: WireOrder, cause: BaseException, why: str
+    ) -> OrderStatusUnknownError:
+        error = OrderStatusUnknownError(
+            f"{where}: the request failed ({cause}) and {why}: "
+            f"client_order_id={order.client_order_id}",
+            client_order_id=order.client_order_id,
+        )
+        error.__cause__ = cause
+        return error
+
     async def _look_up(
-        self, kind: str, chunk: Sequence[WireOrder], pending: list[int]
+        self, kind: OrderKind, orders: Sequence[WireOrder], pending: list[int]
     ) -> tuple[dict[int, OrderResult], list[tuple[int, BaseException]]]:
         """One round of lookups: the orders it settles, and the lookups that failed."""
         lookups = await asyncio.gather(
-            *(self._lookup(kind, chunk[i]) for i in pending), return_exceptions=True
+            *(kind.find(self._history, orders[i]) for i in pending), return_exceptions=True
         )
         resolved: dict[int, OrderResult] = {}
         failed: list[tuple[int, BaseException]] = []
@@ -290,52 +375,151 @@ class OrderBatchSender:
                     raise found  # cancellation is not a lookup failure
                 failed.append((index, found))
                 continue
-            result = _settled(kind, chunk[index], found)
+            result = kind.settled(orders[index], found)
             if result is not None:
                 resolved[index] = result
         return resolved, failed
 
-    async def _lookup(self, kind: str, order: WireOrder) -> OrderStatus | None:
-        """The order's newest history entry, or None if it has none.
+    def _settle_in_background(
+        self,
+        kind: OrderKind,
+        orders: Sequence[WireOrder],
+        pending: list[int],
+        sent_at: float,
+        recv_window: int | None,
+        where: str,
+    ) -> None:
+        ids = [orders[i].client_order_id for i in pending]
+        log.warning(
+            "%s: cancelled with client_order_id(s) %s in flight; settling them in the background",
+            where,
+            ", ".join(str(i) for i in ids),
+        )
+        task = asyncio.get_running_loop().create_task(
+            self._settle_late(kind, orders, list(pending), sent_at, recv_window, where)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
-        A new order is found by its clientOrderId; a cancel by the orderId it names. A modify is
-        a cancel-replace at the exchange (the replacement gets a new orderId and keeps the
-        clientOrderId), so it is found by its clientOrderId, which a modify that names only the
-        old orderId learns from the old order's entry first.
-        """
-        order_id = getattr(order, "order_id", None)
-        coid = order.client_order_id
-        if kind == "cancel" and order_id is not None:
-            return await self._newest(f"orderId={order_id}", order.market_code)
-        if coid is None and order_id is not None:
-            old = await self._newest(f"orderId={order_id}", order.market_code)
-            if kind != "modify" or old is None or old.client_order_id is None:
-                return old
-            coid = old.client_order_id
-        return await self._newest(f"clientOrderId={coid}", order.market_code)
+    async def _settle_late(
+        self,
+        kind: OrderKind,
+        orders: Sequence[WireOrder],
+        pending: list[int],
+        sent_at: float,
+        recv_window: int | None,
+        where: str,
+    ) -> None:
+        cause = TransportError(f"{where}: the call was cancelled")
+        try:
+            resolved = await self._recover(
+                kind, orders, pending, cause, sent_at, recv_window, where, None
+            )
+        except OrderStatusUnknownError as error:
+            log.warning("%s (after a cancelled call)", error)
+            return
+        for index in pending:
+            order = orders[index]
+            result = resolved.get(index)
+            if result is None:
+                log.warning(
+                    "%s: cancelled call, client_order_id=%s: not applied at the exchange",
+                    where,
+                    order.client_order_id,
+                )
+            else:
+                log.warning(
+                    "%s: cancelled call, client_order_id=%s: applied at the exchange "
+                    "(order_id=%s, %s)",
+                    where,
+                    order.client_order_id,
+                    result.order_id,
+                    result.notice,
+                )
 
-    async def _newest(self, query: str, market_code: str) -> OrderStatus | None:
-        query = f"{query}&marketCode={market_code}"
-        envelope = await self._transport.request(self._history_route, _history, query=query)
-        return envelope.data[0] if envelope.data else None  # newest first
+
+class OrderBatchSender:
+    """Sends place/modify/cancel batches over REST for one client: requests of 8, through the
+    recovery engine."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        history_route: Route,
+        retry: RetryPolicy | None,
+    ) -> None:
+        self._transport = transport
+        self.recovery = OrderRecovery(transport, history_route=history_route, retry=retry)
+
+    async def send(
+        self,
+        route: Route,
+        kind: OrderKind,
+        orders: Sequence[WireOrder],
+        *,
+        recv_window: int | None,
+        response_type: str,
+        answers: Decoder[Envelope[list[OrderResult]]] = _results,
+    ) -> list[OrderResult]:
+        """``answers`` decodes a response (a single-order call passes one of a subclass)."""
+        # Errors that stop every request before it is sent are the caller's, not the batch's.
+        self._transport.check_ready(route)
+        post = partial(self._post, route, recv_window, response_type, answers)
+        run = self.recovery.run
+        if len(orders) <= MAX_BATCH:
+            return await run(kind, orders, post, recv_window=recv_window, where=route.name)
+        chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
+        outcomes = await asyncio.gather(
+            *(run(kind, c, post, recv_window=recv_window, where=route.name) for c in chunks),
+            return_exceptions=True,
+        )
+        return gather_batch(chunks, outcomes)
+
+    async def _post(
+        self,
+        route: Route,
+        recv_window: int | None,
+        response_type: str,
+        answers: Decoder[Envelope[list[OrderResult]]],
+        to_send: Sequence[WireOrder],
+        leaving: Callable[[], None],
+    ) -> list[OrderResult]:
+        body = batch_body(to_send, recv_window, response_type)
+        envelope = await self._transport.request(
+            route, answers, body=body, retry=False, leaving=leaving
+        )
+        return match_answers(to_send, envelope.data, route.name)
 
 
-def _settled(kind: str, order: WireOrder, found: OrderStatus | None) -> OrderResult | None:
-    """What a lookup says about an order: a result when it settles it, None to send again."""
-    if kind == "place":
-        return None if found is None else _result_from(found, order)
-    if kind == "cancel":
-        if found is not None and found.status == "OrderClosed":
-            return _result_from(found, order)
-        return None
-    assert isinstance(order, WireModifyOrder)
-    if found is None:
-        return None
-    if (order.price is None or found.price == Decimal(order.price)) and (
-        order.quantity is None or found.quantity == Decimal(order.quantity)
-    ):
-        return _result_from(found, order)
-    return None
+def batch_body(orders: Sequence[WireOrder], recv_window: int | None, response_type: str) -> bytes:
+    """The JSON body of POST /v2/orders/place|modify, DELETE /v2/orders/cancel."""
+    payload: dict[str, Any] = {}
+    if recv_window is not None:
+        payload["recvWindow"] = recv_window
+    payload["responseType"] = response_type
+    payload["timestamp"] = time.time_ns() // 1_000_000
+    payload["orders"] = orders
+    return _encoder.encode(payload)
+
+
+def gather_batch(
+    chunks: Sequence[Sequence[WireOrder]], outcomes: Sequence[list[OrderResult] | BaseException]
+) -> list[OrderResult]:
+    """The results of a split batch in input order, or ``BatchError`` if any part failed."""
+    results: list[OrderResult | None] = []
+    errors: list[BaseException] = []
+    for chunk, outcome in zip(chunks, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            if not isinstance(outcome, Exception):
+                raise outcome  # cancellation and the like are not the batch's to report
+            errors.append(outcome)
+            results.extend([None] * len(chunk))
+        else:
+            results.extend(outcome)
+    if errors:
+        raise BatchError(errors, results) from errors[0]
+    return [r for r in results if r is not None]
 
 
 def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
@@ -366,15 +550,15 @@ def _direct_status(found: OrderStatus) -> OrderStatusValue | None:
     return "FILLED" if found.status == "OrderMatched" else None
 
 
-def _match(
-    sent: Sequence[WireOrder], indices: Sequence[int], items: list[OrderResult]
-) -> dict[int, OrderResult]:
-    """Map answer items back to the chunk indices of the orders sent."""
-    if len(indices) == 1 and len(items) == 1:
-        return {indices[0]: items[0]}  # one order, one answer: nothing to match
+def match_answers(
+    sent: Sequence[WireOrder], items: list[OrderResult], where: str
+) -> list[OrderResult]:
+    """The answers in the order of the orders sent; APIError if some order got none."""
+    if len(sent) == 1 and len(items) == 1:
+        return items  # one order, one answer: nothing to match
     by_coid: dict[str, deque[int]] = defaultdict(deque)
     by_oid: dict[str, deque[int]] = defaultdict(deque)
-    for order, index in zip(sent, indices, strict=True):
+    for index, order in enumerate(sent):
         if order.client_order_id is not None:
             by_coid[order.client_order_id].append(index)
         oid = getattr(order, "order_id", None)
@@ -391,10 +575,14 @@ def _match(
         else:
             matched[found] = item
     # Answers that name neither ID fill the remaining places in order.
-    free = [i for i in indices if i not in matched]
+    free = [i for i in range(len(sent)) if i not in matched]
     for index, item in zip(free, leftovers, strict=False):
         matched[index] = item
-    return matched
+    if len(matched) < len(sent):
+        raise APIError(
+            f"the exchange answered {len(items)} of {len(sent)} orders", status=200, endpoint=where
+        )
+    return [matched[i] for i in range(len(sent))]
 
 
 def _take(

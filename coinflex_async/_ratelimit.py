@@ -48,6 +48,7 @@ __all__ = [
     "Limiter",
     "RateLimiter",
     "RateLimits",
+    "WS_ORDERS",
     "Window",
     "wait_or_close",
 ]
@@ -55,9 +56,10 @@ __all__ = [
 REST = "rest"
 DELIVERY = "delivery"
 MINT_REDEEM = "mint_redeem"
+WS_ORDERS = "ws_orders"
 # Buckets the exchange counts per account rather than per IP address (the WebSocket order
 # limit); a shared store keys them by account.
-ACCOUNT_BUCKETS = frozenset({"ws_orders"})
+ACCOUNT_BUCKETS = frozenset({WS_ORDERS})
 
 # A request whose end is not reported (RateLimiter.acquire) counts as ended this long after it
 # took its tokens: how much arrivals at the exchange may bunch up compared with departures.
@@ -88,21 +90,32 @@ def _mint_redeem() -> tuple[Window, ...]:
     return (Window(1, 1.0), Window(2, 10.0))
 
 
+def _ws_orders() -> tuple[Window, ...]:
+    return (Window(50, 1.0),)
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """The buckets of one client. Defaults are the exchange's published limits (per IP).
 
     Every request takes from ``rest``; POST /v2.1/delivery/orders also from ``delivery``;
-    POST /v2/mint and /v2/redeem also from ``mint_redeem``. Pass ``rate_limits=None`` to
-    ``cf.Client`` to turn limiting off (e.g. against a local simulator).
+    POST /v2/mint and /v2/redeem also from ``mint_redeem``; each order of a command sent over
+    the WebSocket (``client.stream()``) from ``ws_orders`` (50 per second per account). Pass
+    ``rate_limits=None`` to ``cf.Client`` to turn limiting off (e.g. against a local simulator).
     """
 
     rest: tuple[Window, ...] = field(default_factory=_rest)
     delivery: tuple[Window, ...] = field(default_factory=_delivery)
     mint_redeem: tuple[Window, ...] = field(default_factory=_mint_redeem)
+    ws_orders: tuple[Window, ...] = field(default_factory=_ws_orders)
 
     def buckets(self) -> Mapping[str, tuple[Window, ...]]:
-        return {REST: self.rest, DELIVERY: self.delivery, MINT_REDEEM: self.mint_redeem}
+        return {
+            REST: self.rest,
+            DELIVERY: self.delivery,
+            MINT_REDEEM: self.mint_redeem,
+            WS_ORDERS: self.ws_orders,
+        }
 
 
 DEFAULT_RATE_LIMITS = RateLimits()

@@ -194,12 +194,15 @@ class Transport:
         query: str = "",
         body: bytes | None = None,
         retry: bool | None = None,
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         """Send one call and return its decoded body.
 
         ``path`` is the already-encoded path (defaults to ``route.path``), ``query`` the encoded
         query string without ``?``, ``body`` the encoded JSON body. ``retry`` overrides whether
-        this call may be sent again (defaults to the route's ``safe_to_retry``).
+        this call may be sent again (defaults to the route's ``safe_to_retry``). ``leaving`` is
+        called when a request is about to go on the wire (after any wait for rate-limit tokens),
+        for callers that must know whether it may have reached the exchange.
         """
         self.check_ready(route)
         url_text = self._base_url + (path if path is not None else route.path)
@@ -216,11 +219,11 @@ class Transport:
 
         may_retry = route.safe_to_retry if retry is None else retry
         if self.metrics is not None:
-            return await self._measured(route, url, headers, body, decoder, may_retry)
+            return await self._measured(route, url, headers, body, decoder, may_retry, leaving)
         if self._retrying is None or self.retry is None or not may_retry:
             if self._limiter is None:  # one coroutine level less on the hot path
-                return await self._send(route, url, headers, body, decoder)
-            return await self._attempt(route, url, headers, body, decoder)
+                return await self._send(route, url, headers, body, decoder, leaving)
+            return await self._attempt(route, url, headers, body, decoder, leaving)
         # _with_retries() inlined: one coroutine level less for every GET.
         try:
             return await self._attempt(route, url, headers, body, decoder)
@@ -260,6 +263,7 @@ class Transport:
         body: bytes | None,
         decoder: msgspec.json.Decoder[T],
         may_retry: bool,
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         """``request()`` with a metrics hook: counts attempts, times the call, sizes the body."""
         assert self.metrics is not None
@@ -274,7 +278,7 @@ class Transport:
         started = time.perf_counter()
         try:
             if self._retrying is None or self.retry is None or not may_retry:
-                result: T = await attempt(route, url, headers, body, sized)
+                result: T = await attempt(route, url, headers, body, sized, leaving)
             else:
                 result = await self._with_retries(attempt, route, url, headers, body, sized)
         except CoinFlexError as error:
@@ -292,6 +296,14 @@ class Transport:
             self._urls.clear()
         self._urls[url_text] = url
         return url
+
+    @property
+    def limiter(self) -> Limiter | None:
+        return self._limiter
+
+    def closed_future(self) -> asyncio.Future[None]:
+        """A future resolved when the client closes (to end waits at once)."""
+        return self._closed_waiter()
 
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
@@ -324,16 +336,17 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         decoder: _Decodes[T],
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         if self._limiter is None:
-            return await self._send(route, url, headers, body, decoder)
+            return await self._send(route, url, headers, body, decoder, leaving)
         # Tokens are taken only by a request that can leave at once: one queued for a pooled
         # connection would hold its token and leave late, in a burst that overflows the
         # exchange's window. So at most as many requests as the pool has connections hold one.
         async with self._slots:
             token = await self._limiter.hold(route.buckets, self._closed_waiter)
             try:
-                return await self._send(route, url, headers, body, decoder)
+                return await self._send(route, url, headers, body, decoder, leaving)
             finally:
                 # The request counts in its windows until now, and a window's length after.
                 self._limiter.release(token)
@@ -345,9 +358,12 @@ class Transport:
         headers: dict[str, str],
         body: bytes | None,
         decoder: _Decodes[T],
+        leaving: Callable[[], None] | None = None,
     ) -> T:
         if self._is_closed():
             raise TransportError("the client was closed while the request was in flight")
+        if leaving is not None:
+            leaving()
 
         session = self._session()
         started = time.perf_counter() if log.isEnabledFor(logging.DEBUG) else 0.0

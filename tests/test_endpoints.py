@@ -36,7 +36,8 @@ def test_the_table_has_api_mds_methods_and_the_classes_have_no_others() -> None:
         for name, _ in inspect.getmembers(cls, inspect.isfunction)
         if not name.startswith("_")
     }
-    assert found == set(API_METHODS) | twins
+    # private.snapshot() is API.md's recovery call: three endpoints at once, none of its own.
+    assert found == set(API_METHODS) | twins | {"private.snapshot"}
 
 
 @pytest.mark.parametrize("name", sorted(API_METHODS))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -12,7 +14,7 @@ from msgspec.json import Decoder
 from .. import _endpoints as ep
 from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError, ValidationError
-from .._orders import OrderBatchSender
+from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
@@ -59,6 +61,7 @@ from ..models.requests import (
     to_wire_modify,
     to_wire_new,
 )
+from ..models.stream import AccountSnapshot
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -135,6 +138,18 @@ class Private:
         """GET /v2/positions/{instrumentId}: one position, or None when there is none."""
         items = await call(self._transport, ep.POSITION, instrument_id=instrument_id)
         return items[0] if items else None
+
+    async def snapshot(self) -> AccountSnapshot:
+        """The account's balances, positions and open orders, fetched concurrently (what a bot
+        rebuilds its state from on start or after a lost connection). ``taken_at`` is the time
+        (ms) the first of the three requests left."""
+        taken_at = time.time_ns() // 1_000_000
+        balances, positions, open_orders = await asyncio.gather(
+            self.balances(), self.positions(), self.open_orders()
+        )
+        return AccountSnapshot(
+            balances=balances, positions=positions, open_orders=open_orders, taken_at=taken_at
+        )
 
     async def trades(
         self,
@@ -290,7 +305,7 @@ class Private:
         wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _PLACE,
-            "place",
+            PLACE,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -319,7 +334,7 @@ class Private:
         """
         (result,) = await self._orders.send(
             _PLACE,
-            "place",
+            PLACE,
             [to_wire_new(order, 0, self._ids)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -338,7 +353,7 @@ class Private:
         wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _MODIFY,
-            "modify",
+            MODIFY,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -359,7 +374,7 @@ class Private:
         """
         (result,) = await self._orders.send(
             _MODIFY,
-            "modify",
+            MODIFY,
             [to_wire_modify(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -378,7 +393,7 @@ class Private:
         wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]
         return await self._orders.send(
             _CANCEL,
-            "cancel",
+            CANCEL,
             wire,
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),
@@ -398,7 +413,7 @@ class Private:
         """
         (result,) = await self._orders.send(
             _CANCEL,
-            "cancel",
+            CANCEL,
             [to_wire_cancel(order, 0)],
             recv_window=self._window(recv_window),
             response_type=_response_type(response_type),

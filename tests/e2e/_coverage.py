@@ -12,12 +12,18 @@ import inspect
 
 import pytest
 
+from coinflex_async import Stream
 from coinflex_async.resources import FlexProtocol, Private, Public
 
 __all__ = ["GROUPS", "covers", "resource_methods"]
 
 # The client attribute of each endpoint group, and its class.
-GROUPS: dict[str, type] = {"public": Public, "private": Private, "flex_protocol": FlexProtocol}
+GROUPS: dict[str, type] = {
+    "public": Public,
+    "private": Private,
+    "flex_protocol": FlexProtocol,
+    "stream": Stream,  # client.stream(): the WebSocket
+}
 
 
 def covers(*methods: str) -> pytest.MarkDecorator:

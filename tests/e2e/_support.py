@@ -45,6 +45,8 @@ class Party:
 # Field names of millisecond times (API.md: ints).
 _MS_TIME = re.compile(r"(timestamp|_at|_updated|created|modified|_date|_time)$")
 # Fields the docs show in another form: "YYYY-MM-DD hh:mm:ss", and a date of unknown format.
+# Whole numbers that are not amounts: a depth snapshot's sequence number and checksum.
+_COUNTS = {"seq_num", "checksum"}
 _NOT_MS_TIME = {(cf.DeliveryFunding, "timestamp"), (cf.Asset, "delivery_date")}
 
 
@@ -67,6 +69,8 @@ def check_types(value: object, where: str) -> None:
                 assert isinstance(field, str), place
             elif name in ("success", "is_triggered"):
                 assert isinstance(field, bool), place
+            elif name in _COUNTS:
+                assert type(field) is int, place
             else:
                 assert type(field) is not int, f"{place} is an int, not a Decimal"
             check_types(field, place)
