@@ -69,6 +69,7 @@ from .models.stream import (
     LiquidationEvent,
     MarketEvent,
     OrderEvent,
+    OrderFailureEvent,
     Resynced,
     TickerEvent,
     TradeEvent,
@@ -133,6 +134,23 @@ class _ReplyData(msgspec.Struct, rename="camel", gc=False):
     status: str | None = None
 
 
+class _FailureData(msgspec.Struct, rename="camel", gc=False):
+    """The ``data`` of a CANCEL/AMEND failure notice (numbers where others send strings)."""
+
+    client_order_id: str | int | None = None
+    order_id: str | int | None = None
+    status: str | None = None
+    market_code: str | None = None
+    side: str | None = None
+    order_type: str | None = None
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+    remain_quantity: Decimal | None = None
+    timestamp_epoch_ms: int | None = None
+
+
+_ORDER_FAILURES = frozenset({"CANCEL", "AMEND"})
+_failure_decoder = msgspec.json.Decoder(_FailureData, strict=False)
 _frame_decoder = msgspec.json.Decoder(_Frame, strict=False)
 _reply_decoder = msgspec.json.Decoder(_ReplyData, strict=False)
 _encode = msgspec.json.Encoder().encode
@@ -729,6 +747,8 @@ class Stream:
             return
         if frame.table is not None:
             self._deliver(frame.table, frame.data)
+        elif frame.event in _ORDER_FAILURES and frame.data:
+            self._order_failure(frame)
         elif frame.tag is not None:
             waiter = self._waiters.get(str(frame.tag))
             if waiter is None:
@@ -738,6 +758,31 @@ class Stream:
                 del self._waiters[str(frame.tag)]
                 if not waiter.future.done():
                     waiter.future.set_result(waiter.frames)
+
+    def _order_failure(self, frame: _Frame) -> None:
+        """A CANCEL/AMEND failure notice: to the order channels of its market."""
+        try:
+            data = _failure_decoder.decode(frame.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("stream %s: an order failure notice is not the documented shape: %s",
+                        self.url, exc)  # fmt: skip
+            return
+        event = OrderFailureEvent(
+            event=str(frame.event),
+            code=_text(frame.code),
+            message=frame.message,
+            status=data.status,
+            order_id=_text(data.order_id),
+            client_order_id=_text(data.client_order_id),
+            market_code=data.market_code,
+            side=data.side,
+            order_type=data.order_type,
+            price=data.price,
+            quantity=data.quantity,
+            remain_quantity=data.remain_quantity,
+            timestamp=data.timestamp_epoch_ms or None,
+        )
+        self._route(_TABLES["order"], "order", data.market_code or "", [event])
 
     def _deliver(self, table_name: str, data: msgspec.Raw) -> None:
         if not data:

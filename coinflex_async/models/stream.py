@@ -26,6 +26,7 @@ __all__ = [
     "LiquidationEvent",
     "MarketEvent",
     "OrderEvent",
+    "OrderFailureEvent",
     "Resynced",
     "TickerEvent",
     "TradeEvent",
@@ -166,3 +167,24 @@ class OrderEvent(Model, kw_only=True, frozen=True, gc=False):
     order_match_type: str | None = None
     fees: Decimal | None = None
     fee_instrument_id: str | None = None
+
+
+class OrderFailureEvent(msgspec.Struct, kw_only=True, frozen=True):
+    """An order channel's "OrderClosed Failure" (``event`` CANCEL) or "OrderModified Failure"
+    (``event`` AMEND): a cancel or modify that reached the exchange when the order was no longer
+    open (its command was answered ``submitted: true`` before). ``status`` says why, e.g.
+    ``REJECT_CANCEL_ORDER_ID_NOT_FOUND``; IDs are strings (the docs send them as numbers)."""
+
+    event: str
+    code: str | None = None
+    message: str | None = None
+    status: str | None = None
+    order_id: str | None = None
+    client_order_id: str | None = None
+    market_code: str | None = None
+    side: str | None = None
+    order_type: str | None = None
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+    remain_quantity: Decimal | None = None
+    timestamp: int | None = None

@@ -138,6 +138,12 @@ async def test_orders_over_the_websocket_with_their_order_channel(
         closed = await next_of(updates, cf.OrderEvent)
         while closed.notice != "OrderClosed" or closed.order_id != modified.order_id:
             closed = await next_of(updates, cf.OrderEvent)
+        # Cancelling it again: accepted on the wire (the docs), refused on the order channel.
+        again = await ws.cancel_order(market_code=SWAP, order_id=modified.order_id)
+        assert again.success
+        failure = await next_of(updates, cf.OrderFailureEvent)
+        assert (failure.event, failure.order_id) == ("CANCEL", modified.order_id)
+        assert failure.status == "REJECT_CANCEL_ORDER_ID_NOT_FOUND" and failure.code == "100004"
         # Outside the sanity bounds: the exchange answers submitted false.
         with pytest.raises(cf.OrderRejectedError) as caught:
             await ws.place_order(**limit("BUY", "0.5", "100"))
