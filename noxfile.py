@@ -86,10 +86,21 @@ def history_export(session: nox.Session) -> None:
 @nox.session
 def bench_smoke(session: nox.Session) -> None:
     """A quick run of the benchmark harness (tiny batches, no ccxt): proves it still works;
-    then 3 seconds of the simulator's WebSocket under a scanner's load (benchmarks/sim_ws.py)."""
+    then 3 seconds of the simulator's WebSocket under a scanner's load (benchmarks/sim_ws.py),
+    then the client's stream benchmark, small (benchmarks/ws.py)."""
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", "--quick", "--no-ccxt")
     session.run("python", "-m", "benchmarks.sim_ws", "--quick")
+    session.run("python", "-m", "benchmarks.ws", "--quick")
+
+
+@nox.session
+def bench_ws(session: nox.Session) -> None:
+    """The client's WebSocket stream: CPU per pushed message (depth L25, trade, order update)
+    against a raw and a typed floor, and push-to-reader latency with 200 subscriptions over 20
+    connections (benchmarks/ws.py; figures in the README)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks.ws", *session.posargs)
 
 
 @nox.session

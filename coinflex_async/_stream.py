@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import itertools
 import logging
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -62,7 +63,19 @@ from ._orders import (
 from ._ratelimit import WS_ORDERS
 from ._transport import RetryPolicy
 from .models import Balance, OrderResult, Position, PublicTrade
-from .models.requests import ClientOrderIds, to_wire_cancel, to_wire_modify, to_wire_new
+from .models._values import ResponseTypeValue
+from .models.requests import (
+    CancelOrder,
+    CancelOrderDict,
+    ClientOrderIds,
+    ModifyOrder,
+    ModifyOrderDict,
+    NewOrder,
+    NewOrderDict,
+    to_wire_cancel,
+    to_wire_modify,
+    to_wire_new,
+)
 from .models.stream import (
     CandleEvent,
     DepthEvent,
@@ -74,6 +87,11 @@ from .models.stream import (
     TickerEvent,
     TradeEvent,
 )
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -1257,7 +1275,11 @@ class Stream:
     # -- order commands --------------------------------------------------------------------
 
     async def place_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[NewOrderDict],
     ) -> OrderResult:
         """Place one order over the WebSocket (arguments as ``private.place_order``);
         ``OrderRejectedError`` if the exchange says ``submitted: false``."""
@@ -1267,17 +1289,21 @@ class Stream:
 
     async def place_orders(
         self,
-        orders: Iterable[Any],
+        orders: Iterable[NewOrder | NewOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Place orders (``placeorders``); one result per order, in input order."""
         wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
         return await self._orders(PLACE, "placeorders", wire, recv_window)
 
     async def modify_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[ModifyOrderDict],
     ) -> OrderResult:
         """Modify one order (``modifyorder``); ``OrderRejectedError`` if refused."""
         (result,) = await self._orders(
@@ -1287,17 +1313,21 @@ class Stream:
 
     async def modify_orders(
         self,
-        orders: Iterable[Any],
+        orders: Iterable[ModifyOrder | ModifyOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Modify orders (``modifyorders``); one result per order, in input order."""
         wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
         return await self._orders(MODIFY, "modifyorders", wire, recv_window)
 
     async def cancel_order(
-        self, *, recv_window: int | None = None, response_type: str = "FULL", **order: Any
+        self,
+        *,
+        recv_window: int | None = None,
+        response_type: ResponseTypeValue = "FULL",
+        **order: Unpack[CancelOrderDict],
     ) -> OrderResult:
         """Cancel one order (``cancelorder``); ``OrderRejectedError`` if refused."""
         (result,) = await self._orders(
@@ -1307,10 +1337,10 @@ class Stream:
 
     async def cancel_orders(
         self,
-        orders: Iterable[Any],
+        orders: Iterable[CancelOrder | CancelOrderDict],
         *,
         recv_window: int | None = None,
-        response_type: str = "FULL",
+        response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Cancel orders (``cancelorders``); one result per order, in input order."""
         wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]

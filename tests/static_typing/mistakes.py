@@ -76,3 +76,10 @@ async def mistakes(client: cf.Client) -> None:
     for trade in await private.trades(M):
         if trade.side == "sell":  # expect-error: comparison-overlap
             pass
+
+    # -- the same keywords over the WebSocket ------------------------------------------------------
+    async with client.stream() as ws:
+        # 24. a misspelt keyword on a WebSocket order
+        await ws.place_order(market_code=M, side="BUY", qty="1", order_type="LIMIT", price="1")  # expect-error: call-arg
+        # 25. a float price on a WebSocket modify
+        await ws.modify_order(market_code=M, order_id="1", price=0.1)  # expect-error: arg-type
