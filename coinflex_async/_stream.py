@@ -387,6 +387,22 @@ class Subscription:
             self._error = error
         self._wake()
 
+    def _put_update(self, event: Any) -> None:
+        """One event the reader must not miss (a trade, an order update, a balance)."""
+        queue = self._queue
+        if len(queue) < self._max_queue:
+            queue.append(event)
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None  # woken once per batch
+                if not waiter.done():
+                    waiter.set_result(None)
+            return
+        self._put(event, False)
+
+    def _put_book(self, event: Any) -> None:
+        self._put(event, True)
+
     def _put(self, event: Any, conflate: bool) -> None:
         queue = self._queue
         if self._behind and conflate and self._replace(event):
@@ -940,6 +956,16 @@ class Stream:
         takers: list[Callable[[Any], None]] = [
             c.take_trade if c.is_trade else c.push_one for c in (channel, every) if c is not None
         ]
+        if (
+            len(takers) == 1
+            and not several_depths
+            and (only := channel or every) is not None
+            and not only.is_trade
+            and len(only.readers) == 1
+        ):
+            # The common case: one channel, one reader (forgotten when readers change).
+            reader = only.readers[0]
+            takers = [reader._put_book if table.conflate else reader._put_update]
         sink: Callable[[Any], None]
         if several_depths:
             sink = partial(self._route_one, table, prefix, key)
@@ -1164,6 +1190,7 @@ class Stream:
                 new.append(channel)
             if subscription not in channel.readers:
                 channel.readers.append(subscription)
+                self._sinks.clear()  # a sink may hand updates to a channel's one reader
                 joined.append(channel)
         try:
             if new:
@@ -1233,6 +1260,7 @@ class Stream:
             if channel is None or subscription not in channel.readers:
                 continue
             channel.readers.remove(subscription)
+            self._sinks.clear()
             if not channel.readers:
                 del self._channels[name]
                 self._clear_routes()

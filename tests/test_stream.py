@@ -341,6 +341,24 @@ async def test_several_depth_channels_of_a_market_get_books_by_size(exchange: Ws
         assert len(fives._queue) == 0 and len(twentyfives._queue) == 0
 
 
+async def test_a_reader_joining_or_leaving_a_busy_channel_changes_who_gets_updates(
+    exchange: WsExchange,
+) -> None:
+    channel = f"depthL5:{SWAP}"
+    async with client_for(exchange) as client, client.stream() as ws:
+        first = await ws.subscribe(channel)
+        await exchange.push_raw(channel, compact("depthL5", [book(1)]))
+        assert (await asyncio.wait_for(first.__anext__(), 2)).seq_num == 1
+        second = await ws.subscribe(channel)  # joins while updates flow to the first alone
+        await exchange.push_raw(channel, compact("depthL5", [book(2)]))
+        assert (await asyncio.wait_for(first.__anext__(), 2)).seq_num == 2
+        assert (await asyncio.wait_for(second.__anext__(), 2)).seq_num == 2
+        await first.aclose()
+        await exchange.push_raw(channel, compact("depthL5", [book(3)]))
+        assert (await asyncio.wait_for(second.__anext__(), 2)).seq_num == 3
+        assert len(first._queue) == 0
+
+
 async def test_closing_ends_readers_and_commands_at_once(exchange: WsExchange) -> None:
     async with client_for(exchange, timeout=5.0) as client:
         ws = await client.stream().__aenter__()
