@@ -107,8 +107,8 @@ _SEEN_TRADES = 10_000
 _PUBLIC_TRADES_LIMIT = 300  # GET /v2/publictrades' largest page
 _LOGIN_PATH = "GET/auth/self/verify"
 _RATE_CODES = frozenset({"20007"})
-_UNAUTH_GAP = 1.05
-_LARGE_MESSAGE = 2048  # bytes  # seconds between messages before login (the exchange: 1 per second)
+_UNAUTH_GAP = 1.05  # seconds between messages before login (the exchange: 1 per second)
+_LARGE_MESSAGE = 2048  # bytes
 
 
 def ws_url(base_url: str) -> str:
@@ -178,21 +178,41 @@ class _Table:
     """How one ``table`` decodes, which attribute names its item's market, whether its readers
     get the newest book instead of every update, and whether it is private."""
 
-    __slots__ = ("conflate", "decoder", "key", "message_decoder", "private")
+    __slots__ = ("conflate", "decoder", "item", "key", "key_decoder", "message_decoder", "private")
 
-    def __init__(self, item: type, key: str | None, *, conflate: bool, private: bool) -> None:
+    def __init__(
+        self, item: type, key: str | None, *, conflate: bool, private: bool, lazy: bool = False
+    ) -> None:
         self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[item], strict=False)  # type: ignore[valid-type]
         # The whole message in one pass (its other keys skipped): the hot path.
         message = msgspec.defstruct(f"_{item.__name__}Message", [("data", list[item])])  # type: ignore[valid-type]
         self.message_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
             message, strict=False
         )
+        # Only the market of each item (everything else skipped, nothing built): enough to
+        # route an update whose typed decode is left to the reader's task (see _Lazy).
+        # Depth books only (~150 objects each): small updates cost more to read twice.
+        self.key_decoder: msgspec.json.Decoder[Any] | None = None
+        if key is not None and lazy:
+            keys = msgspec.defstruct(
+                f"_{item.__name__}Key",
+                [("key", str | None, msgspec.field(default=None, name=_camel(key)))],
+            )
+            self.key_decoder = msgspec.json.Decoder(
+                msgspec.defstruct(f"_{item.__name__}Keys", [("data", list[keys])])  # type: ignore[valid-type]
+            )
+        self.item = item
         self.key = key
         self.conflate = conflate
         self.private = private
 
 
-_DEPTH = _Table(DepthEvent, "instrument_id", conflate=True, private=False)
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+_DEPTH = _Table(DepthEvent, "instrument_id", conflate=True, private=False, lazy=True)
 # Depth channels, fewest levels first (the whole book last).
 _DEPTH_LEVELS = (("depthL5", 5), ("depthL10", 10), ("depthL25", 25), ("depth", 10**9))
 _DEPTH_SIZES = dict(_DEPTH_LEVELS)
@@ -254,6 +274,35 @@ class _Deferred:
         self.future = future
 
 
+class _Lazy:
+    """A queue entry standing for one update whose typed decode waits for the first reader that
+    takes it: the reader's task then builds the event and drops it while it is still in the
+    CPU's cache, as a plain decode-and-use loop does, instead of the socket's task building a
+    whole socket buffer of events first (a depth book is ~150 objects). Shared by the readers
+    of one update: decoded once."""
+
+    __slots__ = ("event", "key", "kind", "raw", "table")
+
+    def __init__(self, raw: str, table: _Table, kind: type, key: str | None) -> None:
+        self.raw: str | None = raw
+        self.table = table
+        self.kind = kind  # the event's type, for conflation before it is decoded
+        self.key = key
+        self.event: Any = None
+
+    def resolve(self) -> Any:
+        """The event, or None when the update is not the documented shape (logged, skipped)."""
+        raw = self.raw
+        if raw is not None:
+            self.raw = None
+            try:
+                self.event = self.table.message_decoder.decode(raw).data[0]
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                log.warning("stream: a %s update is not the documented shape: %s",
+                            self.kind.__name__, exc)  # fmt: skip
+        return self.event
+
+
 class Subscription:
     """What ``ws.subscribe(*channels)`` returns: an async iterator of typed events, in arrival
     order, for every channel it names. ``aclose()`` leaves (unsubscribing channels nobody else
@@ -293,6 +342,11 @@ class Subscription:
                 item = self._queue.popleft()
                 if not self._queue:
                     self._behind = False
+                if type(item) is _Lazy:
+                    item = item.resolve()
+                    if item is None:
+                        continue
+                    return item
                 if type(item) is _Deferred:
                     self._front.extend(await item.future)
                     continue
@@ -333,6 +387,22 @@ class Subscription:
             self._error = error
         self._wake()
 
+    def _put_update(self, event: Any) -> None:
+        """One event the reader must not miss (a trade, an order update, a balance)."""
+        queue = self._queue
+        if len(queue) < self._max_queue:
+            queue.append(event)
+            waiter = self._waiter
+            if waiter is not None:
+                self._waiter = None  # woken once per batch
+                if not waiter.done():
+                    waiter.set_result(None)
+            return
+        self._put(event, False)
+
+    def _put_book(self, event: Any) -> None:
+        self._put(event, True)
+
     def _put(self, event: Any, conflate: bool) -> None:
         queue = self._queue
         if self._behind and conflate and self._replace(event):
@@ -356,11 +426,12 @@ class Subscription:
 
     def _replace(self, event: Any) -> bool:
         """Put a newer book in the place of the queued one of the same kind and market."""
-        key = _book_key(event)
+        key = _book_id(event)
+        if key is None:
+            return False
         queue = self._queue
         for index in range(len(queue) - 1, -1, -1):
-            item = queue[index]
-            if type(item) is type(event) and _book_key(item) == key:
+            if _book_id(queue[index]) == key:
                 queue[index] = event
                 return True
         return False
@@ -370,23 +441,28 @@ class Subscription:
         newest: dict[tuple[type, str], int] = {}
         items = list(self._queue)
         for index, item in enumerate(items):
-            if isinstance(item, _BOOKS):
-                newest[(type(item), _book_key(item))] = index
+            if (book := _book_id(item)) is not None:
+                newest[book] = index
         if newest:
             keep = set(newest.values())
             self._queue = deque(
-                item
-                for index, item in enumerate(items)
-                if index in keep or not isinstance(item, _BOOKS)
+                item for index, item in enumerate(items) if index in keep or _book_id(item) is None
             )
 
 
 _BOOKS = (DepthEvent, TickerEvent, MarketEvent, CandleEvent)
 
 
-def _book_key(event: Any) -> str:
-    key: str = getattr(event, "instrument_id", None) or event.market_code
-    return key
+def _book_id(item: Any) -> tuple[type, str] | None:
+    """(type, market) of a book (decoded or not), None for anything else."""
+    if type(item) is _Lazy:
+        if item.kind not in _BOOKS or item.key is None:
+            return None
+        return item.kind, item.key
+    if not isinstance(item, _BOOKS):
+        return None
+    key = getattr(item, "instrument_id", None) or getattr(item, "market_code", "")
+    return type(item), str(key)
 
 
 class _Channel:
@@ -701,13 +777,13 @@ class Stream:
         clock = asyncio.get_running_loop().time
         async for message in ws:
             self._heard = clock()
-            if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
-                data = message.data
-                dispatch(data)
-                if len(data) > _LARGE_MESSAGE:
-                    # Let readers take a big update (a book) while it is still in the CPU's
-                    # cache, instead of decoding a whole socket buffer of them first.
-                    await asyncio.sleep(0)
+            kind = message.type
+            if (kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY) and dispatch(
+                message.data
+            ):
+                # Let readers take a big update built here while it is still in the CPU's
+                # cache, instead of building a whole socket buffer of them first.
+                await asyncio.sleep(0)
         if ws.exception() is not None:
             log.info("stream %s: connection lost: %s", self.url, ws.exception())
 
@@ -732,19 +808,35 @@ class Stream:
                 except (aiohttp.ClientError, ConnectionError, RuntimeError):
                     return
 
-    def _dispatch(self, raw: str | bytes) -> None:
+    def _dispatch(self, raw: str | bytes) -> bool:
+        """Route one frame; True when it built a large update's events here (see _read)."""
         if type(raw) is str and raw.startswith('{"table":"'):
             # The exchange's updates start with their table: one decode, straight to the type.
             name = raw[10 : raw.find('"', 10)]
             known = _BY_TABLE_NAME.get(name) or _table_named(name)
             if known is not None:
                 table, prefix = known
+                key_decoder = table.key_decoder
+                if key_decoder is not None:
+                    # A book: only its market is read here; the reader's task decodes the rest
+                    # (see _Lazy).
+                    try:
+                        keys = key_decoder.decode(raw).data
+                    except (msgspec.DecodeError, msgspec.ValidationError):
+                        keys = None  # decoded below, which says what is wrong
+                    if keys is not None and len(keys) == 1:
+                        market = keys[0].key
+                        sink = self._sinks.get((prefix, market))
+                        if sink is None:
+                            sink = self._sink_for(table, prefix, market)
+                        sink(_Lazy(raw, table, table.item, market))
+                        return False
                 try:
                     events = table.message_decoder.decode(raw).data
                 except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                     log.warning("stream %s: a %s update is not the documented shape: %s",
                                 self.url, name, exc)  # fmt: skip
-                    return
+                    return False
                 key = table.key
                 if key is not None and len(events) == 1:
                     # One item (a book, a trade, an order update): straight to its sink.
@@ -756,26 +848,28 @@ class Stream:
                     sink(event)
                 else:
                     self._route_all(table, prefix, events)
-                return
+                return len(raw) > _LARGE_MESSAGE
         try:
             frame = _frame_decoder.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             if raw not in ("pong", b"pong"):
                 log.debug("stream %s: ignored a frame that is not JSON", self.url)
-            return
+            return False
         if frame.table is not None:
             self._deliver(frame.table, frame.data)
+            return len(raw) > _LARGE_MESSAGE
         elif frame.event in _ORDER_FAILURES and frame.data:
             self._order_failure(frame)
         elif frame.tag is not None:
             waiter = self._waiters.get(str(frame.tag))
             if waiter is None:
-                return  # a late answer (its command timed out) or an unsubscribe's
+                return False  # a late answer (its command timed out) or an unsubscribe's
             waiter.frames.append(frame)
             if len(waiter.frames) >= waiter.expected:
                 del self._waiters[str(frame.tag)]
                 if not waiter.future.done():
                     waiter.future.set_result(waiter.frames)
+        return False
 
     def _order_failure(self, frame: _Frame) -> None:
         """A CANCEL/AMEND failure notice: to the order channels of its market."""
@@ -862,6 +956,16 @@ class Stream:
         takers: list[Callable[[Any], None]] = [
             c.take_trade if c.is_trade else c.push_one for c in (channel, every) if c is not None
         ]
+        if (
+            len(takers) == 1
+            and not several_depths
+            and (only := channel or every) is not None
+            and not only.is_trade
+            and len(only.readers) == 1
+        ):
+            # The common case: one channel, one reader (forgotten when readers change).
+            reader = only.readers[0]
+            takers = [reader._put_book if table.conflate else reader._put_update]
         sink: Callable[[Any], None]
         if several_depths:
             sink = partial(self._route_one, table, prefix, key)
@@ -876,6 +980,11 @@ class Stream:
         return sink
 
     def _route_one(self, table: _Table, prefix: str, key: str, event: Any) -> None:
+        if type(event) is _Lazy:
+            # Several depth channels of the market: the book's size picks one.
+            event = event.resolve()
+            if event is None:
+                return
         self._route(table, prefix, key, [event])
 
     def _find_route(
@@ -1081,6 +1190,7 @@ class Stream:
                 new.append(channel)
             if subscription not in channel.readers:
                 channel.readers.append(subscription)
+                self._sinks.clear()  # a sink may hand updates to a channel's one reader
                 joined.append(channel)
         try:
             if new:
@@ -1150,6 +1260,7 @@ class Stream:
             if channel is None or subscription not in channel.readers:
                 continue
             channel.readers.remove(subscription)
+            self._sinks.clear()
             if not channel.readers:
                 del self._channels[name]
                 self._clear_routes()

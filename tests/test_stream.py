@@ -5,6 +5,7 @@ replies, reconnects with resync and trade backfill, stalls, backpressure, closin
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -281,6 +282,81 @@ async def test_a_slow_reader_gets_the_newest_book_or_an_overflow(exchange: WsExc
         assert isinstance(await asyncio.wait_for(trade_feed.__anext__(), 2), cf.TradeEvent)
         await until(lambda: len(fast_got) == 21)
         fast_reader.cancel()
+
+
+def compact(table: str, items: list[Any]) -> str:
+    """An update as the exchange writes it (no spaces): the stream's fast path."""
+    return json.dumps({"table": table, "data": items}, separators=(",", ":"))
+
+
+def deep_book(seq: int, levels: int) -> dict[str, Any]:
+    return {**book(seq), "asks": [[5557 + i, 1, 0, 0] for i in range(levels)]}
+
+
+async def test_compact_books_conflate_per_market_for_a_slow_reader(exchange: WsExchange) -> None:
+    other = "ETH-USD-SWAP-LIN"
+    channels = [f"depthL5:{SWAP}", f"depthL5:{other}"]
+    async with client_for(exchange) as client, client.stream(max_queue=3) as ws:
+        books = await ws.subscribe(*channels)
+        for seq in range(40):
+            await exchange.push_raw(channels[0], compact("depthL5", [book(seq)]))
+            if seq in (5, 30):
+                await exchange.push_raw(
+                    channels[1], compact("depthL5", [{**book(seq), "instrumentId": other}])
+                )
+        await asyncio.sleep(0.3)
+        got = [await asyncio.wait_for(books.__anext__(), 2) for _ in range(2)]
+        # The newest book of each market (in the place of the market's older one), nothing older.
+        assert [(b.instrument_id, b.seq_num) for b in got] == [(SWAP, 39), (other, 30)]
+        assert len(books._queue) == 0
+
+
+async def test_a_book_not_in_the_documented_shape_is_skipped_and_logged(
+    exchange: WsExchange, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = f"depthL5:{SWAP}"
+    async with client_for(exchange) as client, client.stream() as ws:
+        first, second = await ws.subscribe(channel), await ws.subscribe(channel)
+        await exchange.push_raw(channel, compact("depthL5", [{**book(1), "seqNum": "one"}]))
+        await exchange.push_raw(channel, compact("depthL5", [book(2)]))
+        with caplog.at_level(logging.WARNING, logger="coinflex_async"):
+            for feed in (first, second):
+                assert (await asyncio.wait_for(feed.__anext__(), 2)).seq_num == 2
+        warnings = [r for r in caplog.records if "not the documented shape" in r.getMessage()]
+        assert len(warnings) == 1  # decoded once for both readers
+
+
+async def test_several_depth_channels_of_a_market_get_books_by_size(exchange: WsExchange) -> None:
+    small, large = f"depthL5:{SWAP}", f"depthL25:{SWAP}"
+    async with client_for(exchange) as client, client.stream() as ws:
+        fives, twentyfives = await ws.subscribe(small), await ws.subscribe(large)
+        # The exchange names every depth table "depth": the level count tells them apart.
+        await exchange.push_raw(small, compact("depth", [deep_book(1, 5)]))
+        await exchange.push_raw(large, compact("depth", [deep_book(2, 25)]))
+        got_small = await asyncio.wait_for(fives.__anext__(), 2)
+        got_large = await asyncio.wait_for(twentyfives.__anext__(), 2)
+        assert (got_small.seq_num, len(got_small.asks)) == (1, 5)
+        assert (got_large.seq_num, len(got_large.asks)) == (2, 25)
+        assert got_large.asks[24].price == Decimal(5557 + 24)
+        assert len(fives._queue) == 0 and len(twentyfives._queue) == 0
+
+
+async def test_a_reader_joining_or_leaving_a_busy_channel_changes_who_gets_updates(
+    exchange: WsExchange,
+) -> None:
+    channel = f"depthL5:{SWAP}"
+    async with client_for(exchange) as client, client.stream() as ws:
+        first = await ws.subscribe(channel)
+        await exchange.push_raw(channel, compact("depthL5", [book(1)]))
+        assert (await asyncio.wait_for(first.__anext__(), 2)).seq_num == 1
+        second = await ws.subscribe(channel)  # joins while updates flow to the first alone
+        await exchange.push_raw(channel, compact("depthL5", [book(2)]))
+        assert (await asyncio.wait_for(first.__anext__(), 2)).seq_num == 2
+        assert (await asyncio.wait_for(second.__anext__(), 2)).seq_num == 2
+        await first.aclose()
+        await exchange.push_raw(channel, compact("depthL5", [book(3)]))
+        assert (await asyncio.wait_for(second.__anext__(), 2)).seq_num == 3
+        assert len(first._queue) == 0
 
 
 async def test_closing_ends_readers_and_commands_at_once(exchange: WsExchange) -> None:
