@@ -72,6 +72,7 @@ from .models.requests import (
     ModifyOrderDict,
     NewOrder,
     NewOrderDict,
+    listed_orders,
     to_wire_cancel,
     to_wire_modify,
     to_wire_new,
@@ -1406,7 +1407,7 @@ class Stream:
         response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Place orders (``placeorders``); one result per order, in input order."""
-        wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(listed_orders(orders))]
         return await self._orders(PLACE, "placeorders", wire, recv_window)
 
     async def modify_order(
@@ -1430,7 +1431,7 @@ class Stream:
         response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Modify orders (``modifyorders``); one result per order, in input order."""
-        wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_modify(order, i) for i, order in enumerate(listed_orders(orders))]
         return await self._orders(MODIFY, "modifyorders", wire, recv_window)
 
     async def cancel_order(
@@ -1454,7 +1455,7 @@ class Stream:
         response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """Cancel orders (``cancelorders``); one result per order, in input order."""
-        wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_cancel(order, i) for i, order in enumerate(listed_orders(orders))]
         return await self._orders(CANCEL, "cancelorders", wire, recv_window)
 
     async def _orders(
@@ -1599,12 +1600,3 @@ def _accepted(result: OrderResult, op: str) -> OrderResult:
             result=result,
         )
     return result
-
-
-def _listed(orders: Iterable[Any]) -> list[Any]:
-    if isinstance(orders, (str, bytes, dict)) or not isinstance(orders, Iterable):
-        raise ValidationError("orders must be a list of orders")
-    items = list(orders)
-    if not items:
-        raise ValidationError("orders must not be empty")
-    return items

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -36,6 +36,7 @@ from ._values import (
 )
 
 __all__ = [
+    "listed_orders",
     "CancelOrder",
     "CancelOrderDict",
     "ClientOrderIds",
@@ -359,3 +360,13 @@ def _cancel(item: object) -> WireCancelOrder:
         order_id=None if order_id is None else _order_id(order_id),
         client_order_id=None if coid is None else _client_order_id(coid),
     )
+
+
+def listed_orders(orders: Iterable[Any]) -> list[Any]:
+    """The orders of a batch call as a list; ``ValidationError`` for one order or none."""
+    if isinstance(orders, (str, bytes, dict)) or not isinstance(orders, Iterable):
+        raise ValidationError("orders must be a list of orders")
+    items = list(orders)
+    if not items:
+        raise ValidationError("orders must not be empty")
+    return items

@@ -6,14 +6,13 @@ import asyncio
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
 
 import msgspec
 from msgspec.json import Decoder
 
 from .. import _endpoints as ep
 from .._endpoints import FLEX_ASSETS, call, iterate
-from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError, ValidationError
+from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError
 from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
@@ -57,6 +56,7 @@ from ..models.requests import (
     NewOrder,
     NewOrderDict,
     RedeemType,
+    listed_orders,
     to_wire_cancel,
     to_wire_modify,
     to_wire_new,
@@ -302,7 +302,7 @@ class Private:
         (:class:`NewOrderDict`). Orders without a ``client_order_id`` get a generated one (read
         it back from the results). A result's fields are optional: check ``success`` first.
         """
-        wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(listed_orders(orders))]
         return await self._orders.send(
             _PLACE,
             PLACE,
@@ -350,7 +350,7 @@ class Private:
         response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """POST /v2/orders/modify: change price or quantity of working orders, by ``order_id``."""
-        wire = [to_wire_modify(order, i) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_modify(order, i) for i, order in enumerate(listed_orders(orders))]
         return await self._orders.send(
             _MODIFY,
             MODIFY,
@@ -390,7 +390,7 @@ class Private:
         response_type: ResponseTypeValue = "FULL",
     ) -> list[OrderResult]:
         """DELETE /v2/orders/cancel: cancel orders by ``order_id`` or ``client_order_id``."""
-        wire = [to_wire_cancel(order, i) for i, order in enumerate(_listed(orders))]
+        wire = [to_wire_cancel(order, i) for i, order in enumerate(listed_orders(orders))]
         return await self._orders.send(
             _CANCEL,
             CANCEL,
@@ -690,15 +690,6 @@ class Private:
         if recv_window is None:
             return self._recv_window
         return check_int("recv_window", recv_window, low=1, high=3_600_000)
-
-
-def _listed(orders: Iterable[Any]) -> list[Any]:
-    if isinstance(orders, (str, bytes, dict)) or not isinstance(orders, Iterable):
-        raise ValidationError("orders must be a list of orders")
-    items = list(orders)
-    if not items:
-        raise ValidationError("orders must not be empty")
-    return items
 
 
 def _response_type(value: object) -> str:
