@@ -33,6 +33,7 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     at: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)  # to compare with a body's ms `timestamp`
 
     def json(self) -> Any:
         return json.loads(self.body)
