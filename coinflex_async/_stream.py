@@ -103,7 +103,8 @@ log = logging.getLogger("coinflex_async")
 
 DEFAULT_PING_INTERVAL = 20.0
 DEFAULT_MAX_QUEUE = 1000
-# Trade IDs remembered per trade channel to drop repeats across a reconnect.
+# Trade IDs remembered per trade channel to drop repeats across a reconnect (at least this
+# many of the newest, at most twice as many).
 _SEEN_TRADES = 10_000
 _PUBLIC_TRADES_LIMIT = 300  # GET /v2/publictrades' largest page
 _LOGIN_PATH = "GET/auth/self/verify"
@@ -478,7 +479,7 @@ class _Channel:
         "readers",
         "refused",
         "seen",
-        "seen_order",
+        "seen_before",
         "since",
         "table",
     )
@@ -491,7 +492,7 @@ class _Channel:
         self.confirmed: asyncio.Future[None] = loop.create_future()
         # Trades only: IDs already handed out (bounded), and the newest trade time seen.
         self.seen: set[str] = set()
-        self.seen_order: deque[str] = deque()
+        self.seen_before: set[str] = set()  # the generation before ``seen`` (see _first_time)
         self.last_trade_time: int | None = None
         # When the exchange first confirmed it (ms, its clock): trades are backfilled from
         # here if none was seen yet.
@@ -513,23 +514,28 @@ class _Channel:
             self.confirmed.set_exception(error)
             self.confirmed.exception()  # retrieved: nobody may be waiting
 
+    def _first_time(self, trade: Any) -> bool:
+        """Whether ``trade`` was not handed out yet (remembered from now on)."""
+        trade_id = trade.trade_id
+        recent = self.seen
+        if trade_id in recent or trade_id in self.seen_before:
+            return False
+        recent.add(trade_id)
+        if len(recent) >= _SEEN_TRADES:
+            # Two generations instead of a log of single IDs to evict one by one: the newest
+            # _SEEN_TRADES to 2x as many IDs are remembered, at a fraction of the cost per trade.
+            self.seen_before = recent
+            self.seen = set()
+        timestamp = trade.timestamp
+        last = self.last_trade_time
+        if last is None or timestamp > last:
+            self.last_trade_time = timestamp
+        return True
+
     def fresh(self, trades: Iterable[TradeEvent]) -> list[TradeEvent]:
         """The trades not handed out yet, remembered from now on."""
-        out = []
-        seen = self.seen
-        for trade in trades:
-            trade_id = trade.trade_id
-            if trade_id in seen:
-                continue
-            seen.add(trade_id)
-            self.seen_order.append(trade_id)
-            if len(seen) > _SEEN_TRADES:
-                seen.discard(self.seen_order.popleft())
-            last = self.last_trade_time
-            if last is None or trade.timestamp > last:
-                self.last_trade_time = trade.timestamp
-            out.append(trade)
-        return out
+        first_time = self._first_time
+        return [trade for trade in trades if first_time(trade)]
 
     def push_one(self, event: Any) -> None:
         conflate = self.table.conflate
@@ -538,19 +544,9 @@ class _Channel:
 
     def take_trade(self, trade: Any) -> None:
         """One trade: handed to the readers unless its ID was handed out already."""
-        trade_id = trade.trade_id
-        seen = self.seen
-        if trade_id in seen:
-            return
-        seen.add(trade_id)
-        self.seen_order.append(trade_id)
-        if len(seen) > _SEEN_TRADES:
-            seen.discard(self.seen_order.popleft())
-        last = self.last_trade_time
-        if last is None or trade.timestamp > last:
-            self.last_trade_time = trade.timestamp
-        for reader in self.readers:
-            reader._put(trade, False)
+        if self._first_time(trade):
+            for reader in self.readers:
+                reader._put_update(trade)
 
     def push(self, events: list[Any]) -> None:
         conflate = self.table.conflate
@@ -621,6 +617,9 @@ class Stream:
         # (table prefix, market) -> where its updates go; cleared when channels change.
         self._routes: dict[tuple[str, str], tuple[_Channel | None, _Channel | None, bool]] = {}
         self._sinks: dict[tuple[str, str], Callable[[Any], None]] = {}
+        # The start of the last update (``{"table":"NAME"``) and its table (see _dispatch).
+        self._last_head = "\0"
+        self._last_table: tuple[_Table, str] | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ready: asyncio.Event | None = None
         self._stop: asyncio.Future[None] | None = None
@@ -811,10 +810,18 @@ class Stream:
 
     def _dispatch(self, raw: str | bytes) -> bool:
         """Route one frame; True when it built a large update's events here (see _read)."""
-        if type(raw) is str and raw.startswith('{"table":"'):
+        known: tuple[_Table, str] | None = None
+        if type(raw) is str:
             # The exchange's updates start with their table: one decode, straight to the type.
-            name = raw[10 : raw.find('"', 10)]
-            known = _BY_TABLE_NAME.get(name) or _table_named(name)
+            # Most updates are of the same table as the one before: one comparison finds it.
+            if raw.startswith(self._last_head):
+                known = self._last_table
+            elif raw.startswith('{"table":"'):
+                end = raw.find('"', 10)
+                name = raw[10:end]
+                known = _BY_TABLE_NAME.get(name) or _table_named(name)
+                if known is not None:
+                    self._last_head, self._last_table = raw[: end + 1], known
             if known is not None:
                 table, prefix = known
                 key_decoder = table.key_decoder
@@ -836,7 +843,7 @@ class Stream:
                     events = table.message_decoder.decode(raw).data
                 except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                     log.warning("stream %s: a %s update is not the documented shape: %s",
-                                self.url, name, exc)  # fmt: skip
+                                self.url, prefix, exc)  # fmt: skip
                     return False
                 key = table.key
                 if key is not None and len(events) == 1:

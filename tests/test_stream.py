@@ -242,6 +242,28 @@ async def test_trades_are_seen_exactly_once_across_reconnects(exchange: WsExchan
     assert sorted(seen) == sorted(made) and len(set(seen)) == len(seen)
 
 
+async def test_a_trade_id_is_remembered_for_at_least_10000_later_trades(
+    exchange: WsExchange,
+) -> None:
+    """A repeat of a trade 10,000 trades later is still dropped (the bound is documented)."""
+
+    def trade(trade_id: int) -> dict[str, Any]:
+        return {"tradeId": str(trade_id), "price": "100", "quantity": "1", "side": "buy",
+                "marketCode": SWAP, "timestamp": str(1_600_000_000_000 + trade_id)}  # fmt: skip
+
+    channel = f"trade:{SWAP}"
+    async with client_for(exchange) as client, client.stream() as ws:
+        feed = await ws.subscribe(channel, max_queue=20_000)
+        await exchange.push(channel, "trade", [trade(0)])
+        for start in range(1, 10_001, 500):
+            await exchange.push(channel, "trade", [trade(i) for i in range(start, start + 500)])
+        await exchange.push(channel, "trade", [trade(0), trade(10_001), trade(1)])
+        ids = [(await asyncio.wait_for(feed.__anext__(), 3)).trade_id for _ in range(10_002)]
+        await asyncio.sleep(0.1)
+        assert len(feed._queue) == 0  # the repeats of 0 and 1 never came
+    assert ids == [str(i) for i in range(10_002)]
+
+
 async def test_a_stalled_connection_is_reopened(exchange: WsExchange) -> None:
     async with client_for(exchange) as client, client.stream(ping_interval=0.3) as ws:
         await ws.subscribe(f"trade:{SWAP}")
