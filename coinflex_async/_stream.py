@@ -180,7 +180,7 @@ class _Table:
     """How one ``table`` decodes, which attribute names its item's market, whether its readers
     get the newest book instead of every update, and whether it is private."""
 
-    __slots__ = ("conflate", "decoder", "item", "key", "key_decoder", "message_decoder", "private")
+    __slots__ = ("conflate", "decoder", "item", "key", "key_marker", "message_decoder", "private")
 
     def __init__(
         self, item: type, key: str | None, *, conflate: bool, private: bool, lazy: bool = False
@@ -191,18 +191,11 @@ class _Table:
         self.message_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
             message, strict=False
         )
-        # Only the market of each item (everything else skipped, nothing built): enough to
-        # route an update whose typed decode is left to the reader's task (see _Lazy).
-        # Depth books only (~150 objects each): small updates cost more to read twice.
-        self.key_decoder: msgspec.json.Decoder[Any] | None = None
-        if key is not None and lazy:
-            keys = msgspec.defstruct(
-                f"_{item.__name__}Key",
-                [("key", str | None, msgspec.field(default=None, name=_camel(key)))],
-            )
-            self.key_decoder = msgspec.json.Decoder(
-                msgspec.defstruct(f"_{item.__name__}Keys", [("data", list[keys])])  # type: ignore[valid-type]
-            )
+        # Depth books only (~150 objects each): the socket's task finds the book's market in
+        # the text (``"instrumentId":"``, once in a one-book message) and leaves the typed
+        # decode to the reader's task (see _Lazy). Reading the market with a decoder that
+        # skips the rest took 4.6 us of a 27 us L25 book; the search takes well under 1 us.
+        self.key_marker: str | None = f'"{_camel(key)}":"' if key is not None and lazy else None
         self.item = item
         self.key = key
         self.conflate = conflate
@@ -824,16 +817,12 @@ class Stream:
                     self._last_head, self._last_table = raw[: end + 1], known
             if known is not None:
                 table, prefix = known
-                key_decoder = table.key_decoder
-                if key_decoder is not None:
-                    # A book: only its market is read here; the reader's task decodes the rest
-                    # (see _Lazy).
-                    try:
-                        keys = key_decoder.decode(raw).data
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        keys = None  # decoded below, which says what is wrong
-                    if keys is not None and len(keys) == 1:
-                        market = keys[0].key
+                marker = table.key_marker
+                if marker is not None and raw.count(marker) == 1:
+                    # A book: only its market is read here; the reader's task decodes the rest.
+                    start = raw.find(marker) + len(marker)
+                    market = raw[start : raw.find('"', start)]
+                    if "\\" not in market:  # escaped: the decode below reads it
                         sink = self._sinks.get((prefix, market))
                         if sink is None:
                             sink = self._sink_for(table, prefix, market)

@@ -87,6 +87,31 @@ async def test_depth_events_are_typed_and_exact_from_json_numbers(exchange: WsEx
     assert exchange.ops("login") == []
 
 
+async def test_books_of_two_markets_in_one_message_each_reach_their_channel(
+    exchange: WsExchange,
+) -> None:
+    other = "ETH-USD-SWAP-LIN"
+    async with client_for(exchange) as client, client.stream() as ws:
+        mine = await ws.subscribe(f"depthL5:{SWAP}")
+        theirs = await ws.subscribe(f"depthL5:{other}")
+        second = {**book(2), "instrumentId": other}
+        # Compact, as the exchange sends it (the socket's task searches the text).
+        text = json.dumps({"table": "depthL5", "data": [book(1), second]}, separators=(",", ":"))
+        await exchange.push_raw(f"depthL5:{SWAP}", text)
+        assert (await asyncio.wait_for(mine.__anext__(), 2)).seq_num == 1
+        got = await asyncio.wait_for(theirs.__anext__(), 2)
+        assert (got.instrument_id, got.seq_num) == (other, 2)
+
+
+async def test_a_book_whose_market_is_escaped_reaches_its_channel(exchange: WsExchange) -> None:
+    async with client_for(exchange) as client, client.stream() as ws:
+        feed = await ws.subscribe(f"depthL5:{SWAP}")
+        text = json.dumps({"table": "depthL5", "data": [book(7)]}, separators=(",", ":"))
+        await exchange.push_raw(f"depthL5:{SWAP}", text.replace("BTC-USD", "BTC\\u002dUSD"))
+        got = await asyncio.wait_for(feed.__anext__(), 2)
+        assert (got.instrument_id, got.seq_num) == (SWAP, 7)
+
+
 async def test_each_data_item_is_one_event_in_arrival_order(exchange: WsExchange) -> None:
     async with client_for(exchange) as client, client.stream() as ws:
         feed = await ws.subscribe(f"trade:{SWAP}")

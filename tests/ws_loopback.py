@@ -85,7 +85,9 @@ class WsExchange:
 
     async def push(self, channel: str, table: str, items: list[Any]) -> int:
         """Send one update to every connection subscribed to ``channel``; how many got it."""
-        return await self._send(channel, json.dumps({"table": table, "data": items}))
+        # Compact, as the exchange sends it.
+        text = json.dumps({"table": table, "data": items}, separators=(",", ":"))
+        return await self._send(channel, text)
 
     async def _send(self, channel: str, text: str) -> int:
         sent = 0
