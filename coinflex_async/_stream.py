@@ -840,13 +840,15 @@ class Stream:
         Handing events from this task to the reader's costs small updates about 15% more CPU
         (``benchmarks.ws``, see the README: trades and order updates at 1.35-1.47x the typed
         floor this way, 1.57-1.69x handed over): a socket read's worth of events is built and
-        queued before the first is used. The reader reads only frames already received, so a read returns
-        at once, except when the last one is a ping (its answer may wait for the socket, and
-        the read then waits for the next frame, as the socket's task would). With none left it
-        gives the socket back and waits for its queue as usual. If its task stops anywhere
-        else while it holds the socket (its ``async for`` body awaits something), the socket
-        is taken back at once (``_check_turn``), so other readers, command replies and pings
-        are never held up by a busy reader."""
+        queued before the first is used.
+
+        The reader reads only frames already received, so a read returns at once, except when
+        the last one is a ping (its answer may wait for the socket, and the read then waits
+        for the next frame, as the socket's task would). With none left it gives the socket
+        back and waits for its queue as usual. If its task stops anywhere else while it holds
+        the socket (its ``async for`` body awaits something), the socket is taken back at once
+        (``_check_turn``), so other readers, command replies and pings are never held up by a
+        busy reader."""
         loop = asyncio.get_running_loop()
         self._may_lend_to = None
         self._reader_turn = reader
