@@ -104,6 +104,8 @@ async def lean_two_tasks(url: str, kind: str, count: int) -> float:
         ws = await _subscribed(session, url, bench.KINDS[kind][0])
 
         async def read() -> None:
+            # lean_one_task's work, written out again: a shared function would add a call to
+            # the one-task figure, which stands for the least a routed reader does.
             async for message in ws:
                 raw = message.data
                 if raw.startswith('{"table":"'):
