@@ -1,9 +1,12 @@
 """``client.stream()``: one WebSocket connection carrying subscriptions and order commands,
 typed, self-healing, bounded.
 
-One task per connection reads every frame and hands each ``data`` item, decoded to its typed
+One task per connection reads the frames and hands each ``data`` item, decoded to its typed
 event, to the queues of the subscriptions that asked for its channel; nothing in that path ever
-waits for a reader, so a slow reader never stalls the socket. Order commands are answered through
+waits for a reader, so a slow reader never stalls the socket. A reader waiting in ``async for``
+may read the frames already received in its own task instead (``Stream._lend``: cheaper, each
+event used as it is built), giving the socket back as soon as its task awaits anything else.
+Order commands are answered through
 futures keyed by their ``tag`` and go through the same recovery engine as REST orders
 (``coinflex_async._orders``): a command whose reply is lost is looked up by ``client_order_id``
 over REST before anything is sent again.
