@@ -65,6 +65,7 @@ from ._orders import (
 )
 from ._ratelimit import WS_ORDERS
 from ._transport import RetryPolicy
+from ._validation import check_response_type
 from .models import Balance, OrderResult, Position, PublicTrade
 from .models._values import ResponseTypeValue
 from .models.requests import (
@@ -1511,7 +1512,7 @@ class Stream:
         """Place one order over the WebSocket (arguments as ``private.place_order``);
         ``OrderRejectedError`` if the exchange says ``submitted: false``."""
         wire = [to_wire_new(order, 0, self._ids)]
-        (result,) = await self._orders(PLACE, "placeorder", wire, recv_window)
+        (result,) = await self._orders(PLACE, "placeorder", wire, recv_window, response_type)
         return _accepted(result, "placeorder")
 
     async def place_orders(
@@ -1523,7 +1524,7 @@ class Stream:
     ) -> list[OrderResult]:
         """Place orders (``placeorders``); one result per order, in input order."""
         wire = [to_wire_new(order, i, self._ids) for i, order in enumerate(listed_orders(orders))]
-        return await self._orders(PLACE, "placeorders", wire, recv_window)
+        return await self._orders(PLACE, "placeorders", wire, recv_window, response_type)
 
     async def modify_order(
         self,
@@ -1534,7 +1535,7 @@ class Stream:
     ) -> OrderResult:
         """Modify one order (``modifyorder``); ``OrderRejectedError`` if refused."""
         (result,) = await self._orders(
-            MODIFY, "modifyorder", [to_wire_modify(order, 0)], recv_window
+            MODIFY, "modifyorder", [to_wire_modify(order, 0)], recv_window, response_type
         )
         return _accepted(result, "modifyorder")
 
@@ -1547,7 +1548,7 @@ class Stream:
     ) -> list[OrderResult]:
         """Modify orders (``modifyorders``); one result per order, in input order."""
         wire = [to_wire_modify(order, i) for i, order in enumerate(listed_orders(orders))]
-        return await self._orders(MODIFY, "modifyorders", wire, recv_window)
+        return await self._orders(MODIFY, "modifyorders", wire, recv_window, response_type)
 
     async def cancel_order(
         self,
@@ -1558,7 +1559,7 @@ class Stream:
     ) -> OrderResult:
         """Cancel one order (``cancelorder``); ``OrderRejectedError`` if refused."""
         (result,) = await self._orders(
-            CANCEL, "cancelorder", [to_wire_cancel(order, 0)], recv_window
+            CANCEL, "cancelorder", [to_wire_cancel(order, 0)], recv_window, response_type
         )
         return _accepted(result, "cancelorder")
 
@@ -1571,11 +1572,19 @@ class Stream:
     ) -> list[OrderResult]:
         """Cancel orders (``cancelorders``); one result per order, in input order."""
         wire = [to_wire_cancel(order, i) for i, order in enumerate(listed_orders(orders))]
-        return await self._orders(CANCEL, "cancelorders", wire, recv_window)
+        return await self._orders(CANCEL, "cancelorders", wire, recv_window, response_type)
 
     async def _orders(
-        self, kind: OrderKind, op: str, wire: Sequence[WireOrder], recv_window: int | None
+        self,
+        kind: OrderKind,
+        op: str,
+        wire: Sequence[WireOrder],
+        recv_window: int | None,
+        response_type: object,
     ) -> list[OrderResult]:
+        # Checked as REST checks it; the exchange's WebSocket commands have no responseType
+        # and always answer in full.
+        check_response_type(response_type)
         self._check_open()
         if self._credentials is None:
             raise AuthenticationError(

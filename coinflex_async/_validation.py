@@ -18,6 +18,7 @@ __all__ = [
     "MAX_WINDOW_MS",
     "MIN_TIME_MS",
     "check_choice",
+    "check_response_type",
     "choices",
     "check_decimal",
     "check_int",
@@ -118,6 +119,14 @@ def check_choice(name: str, value: object, table: Mapping[str, str]) -> str:
     if text is None:
         raise ValidationError(f"{name} must be one of {', '.join(table)} (got {_show(value)})")
     return text
+
+
+_RESPONSE_TYPES = choices(("FULL", "ACK"))
+
+
+def check_response_type(value: object) -> str:
+    """An order call's ``response_type``: ``FULL`` or ``ACK``."""
+    return check_choice("response_type", value, _RESPONSE_TYPES)
 
 
 def check_decimal(

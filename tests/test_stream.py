@@ -267,6 +267,17 @@ async def test_a_reader_cancelled_while_reading_a_burst_leaves_the_socket_read(
     assert rest == [str(i) for i in range(1, 300)]
 
 
+async def test_a_bad_response_type_is_refused_before_sending(exchange: WsExchange) -> None:
+    async with client_for(exchange) as client, client.stream() as ws:
+        with pytest.raises(cf.ValidationError, match="response_type"):
+            await ws.place_order(**LIMIT, price="1", response_type="FULLY")  # type: ignore[arg-type]
+        with pytest.raises(cf.ValidationError, match="response_type"):
+            await ws.cancel_orders([{"market_code": SWAP, "order_id": "1"}], response_type="")  # type: ignore[arg-type]
+        # Accepted as REST accepts it; the WebSocket answers in full either way.
+        assert (await ws.place_order(**LIMIT, price="1", response_type="ACK")).success
+    assert len(exchange.ops("placeorder")) == 1 and exchange.ops("cancelorders") == []
+
+
 async def test_batches_are_answered_per_order_in_input_order(exchange: WsExchange) -> None:
     exchange.reverse_batches = True
     orders = [{**LIMIT, "price": str(100 + i), "client_order_id": 7000 + i} for i in range(5)]

@@ -17,9 +17,8 @@ from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
-    check_choice,
     check_int,
-    choices,
+    check_response_type,
 )
 from ..models import (
     AcceptedOrder,
@@ -70,7 +69,6 @@ else:
 
 __all__ = ["FLEX_ASSETS", "Private"]
 
-_RESPONSE_TYPES = choices(("FULL", "ACK"))
 
 Progress = Callable[[int], None]
 
@@ -308,7 +306,7 @@ class Private:
             PLACE,
             wire,
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
         )
 
     async def place_order(
@@ -337,7 +335,7 @@ class Private:
             PLACE,
             [to_wire_new(order, 0, self._ids)],
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
         return _accepted(result, _PLACE)
@@ -356,7 +354,7 @@ class Private:
             MODIFY,
             wire,
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
         )
 
     async def modify_order(
@@ -377,7 +375,7 @@ class Private:
             MODIFY,
             [to_wire_modify(order, 0)],
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
         return _accepted(result, _MODIFY)
@@ -396,7 +394,7 @@ class Private:
             CANCEL,
             wire,
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
         )
 
     async def cancel_order(
@@ -416,7 +414,7 @@ class Private:
             CANCEL,
             [to_wire_cancel(order, 0)],
             recv_window=self._window(recv_window),
-            response_type=_response_type(response_type),
+            response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
         return _accepted(result, _CANCEL)
@@ -690,10 +688,6 @@ class Private:
         if recv_window is None:
             return self._recv_window
         return check_int("recv_window", recv_window, low=1, high=3_600_000)
-
-
-def _response_type(value: object) -> str:
-    return check_choice("response_type", value, _RESPONSE_TYPES)
 
 
 def _accepted(result: OrderResult, route: Route) -> AcceptedOrder:
