@@ -69,3 +69,15 @@ async def test_a_tiny_breakdown_names_every_reader(server_url: str) -> None:
         "client",
     }
     assert all(ratio > 0 for ratio in ratios.values())
+
+
+def test_instructions_per_message_is_the_slope_between_two_runs() -> None:
+    from benchmarks.ws_instructions import collected, per_message
+
+    stderr = "==1== Events    : Ir\n==1== Collected : 2573393486\n==1==\n==1== I   refs: 2,573"
+    assert collected(stderr) == 2_573_393_486
+    assert per_message((1000, 2_000_000), (6000, 12_000_000)) == 2000.0
+    with pytest.raises(RuntimeError, match="no count"):
+        collected("valgrind: command not found")
+    with pytest.raises(ValueError):
+        per_message((6000, 1), (1000, 2))
