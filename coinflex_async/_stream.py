@@ -1131,6 +1131,10 @@ class Stream:
 
     def _clear_routes(self) -> None:
         self._routes.clear()
+        self._forget_sinks()
+
+    def _forget_sinks(self) -> None:
+        """A sink may hand updates to a channel's one reader: forgotten when readers change."""
         self._sinks.clear()
         self._hot_market = None
 
@@ -1374,7 +1378,7 @@ class Stream:
                 new.append(channel)
             if subscription not in channel.readers:
                 channel.readers.append(subscription)
-                self._sinks.clear()  # a sink may hand updates to a channel's one reader
+                self._forget_sinks()
                 joined.append(channel)
         try:
             if new:
@@ -1444,7 +1448,7 @@ class Stream:
             if channel is None or subscription not in channel.readers:
                 continue
             channel.readers.remove(subscription)
-            self._sinks.clear()
+            self._forget_sinks()
             if not channel.readers:
                 del self._channels[name]
                 self._clear_routes()

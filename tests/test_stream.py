@@ -490,6 +490,49 @@ async def test_a_reader_joining_or_leaving_a_busy_channel_changes_who_gets_updat
         assert len(first._queue) == 0
 
 
+async def test_interleaved_tables_markets_and_readers_each_get_their_own_updates(
+    exchange: WsExchange,
+) -> None:
+    """The stream keeps the last update's sink at hand (updates come in runs of one table and
+    market): a change of market, of table or of a channel's readers must not reuse it."""
+    eth = "ETH-USD-SWAP-LIN"
+
+    def item(table: str, market: str, n: int) -> dict[str, Any]:
+        if table == "trade":
+            return {"tradeId": str(n), "price": "100", "quantity": "1", "side": "buy",
+                    "marketCode": market, "timestamp": str(1_600_000_000_000 + n)}  # fmt: skip
+        return {"notice": "OrderOpened", "orderId": str(n), "marketCode": market, "price": "5"}
+
+    def ids(events: list[Any]) -> list[str]:
+        return [e.trade_id if isinstance(e, cf.TradeEvent) else e.order_id for e in events]
+
+    async def push(*updates: tuple[str, str, int]) -> None:
+        for table, market, n in updates:
+            await exchange.push_raw(f"{table}:{market}", compact(table, [item(table, market, n)]))
+
+    async def take(feed: cf.Subscription, count: int) -> list[Any]:
+        return [await asyncio.wait_for(feed.__anext__(), 2) for _ in range(count)]
+
+    async with client_for(exchange) as client, client.stream() as ws:
+        btc = await ws.subscribe(f"trade:{SWAP}")
+        ether = await ws.subscribe(f"trade:{eth}")
+        orders = await ws.subscribe(f"order:{SWAP}")
+        await push(("trade", SWAP, 1), ("trade", SWAP, 2), ("trade", eth, 3), ("order", SWAP, 4),
+                   ("trade", SWAP, 5), ("order", SWAP, 6), ("trade", eth, 7),
+                   ("order", SWAP, 8))  # fmt: skip
+        assert ids(await take(btc, 3)) == ["1", "2", "5"]
+        assert ids(await take(ether, 2)) == ["3", "7"]
+        assert ids(await take(orders, 3)) == ["4", "6", "8"]
+        late = await ws.subscribe(f"order:{SWAP}")  # joins the channel the last update went to
+        await push(("order", SWAP, 9))
+        assert ids(await take(orders, 1)) == ids(await take(late, 1)) == ["9"]
+        await orders.aclose()
+        await push(("order", SWAP, 10), ("trade", SWAP, 11))
+        assert ids(await take(late, 1)) == ["10"]
+        assert ids(await take(btc, 1)) == ["11"]
+        assert len(orders._queue) == len(ether._queue) == 0
+
+
 async def test_closing_ends_readers_and_commands_at_once(exchange: WsExchange) -> None:
     async with client_for(exchange, timeout=5.0) as client:
         ws = await client.stream().__aenter__()
