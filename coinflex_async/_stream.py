@@ -876,9 +876,9 @@ class Stream:
         and wait until it gives the socket back.
 
         Handing events from this task to the reader's costs small updates about 15% more CPU
-        (``benchmarks.ws``, see the README: trades and order updates at 1.35-1.47x the typed
-        floor this way, 1.57-1.69x handed over): a socket read's worth of events is built and
-        queued before the first is used.
+        (``benchmarks.ws`` when this was added: trades and order updates at 1.35-1.47x the
+        typed floor this way, 1.57-1.69x handed over): a socket read's worth of events is built
+        and queued before the first is used.
 
         The reader reads only frames already received, so a read returns at once, except when
         the last one is a ping (its answer may wait for the socket, and the read then waits
