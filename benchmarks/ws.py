@@ -30,7 +30,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -276,6 +277,26 @@ def serve(messages: int, interval: float) -> None:
     asyncio.run(main())
 
 
+@contextmanager
+def canned_server(messages: int, interval: float = 0.05) -> Iterator[str]:
+    """``serve`` in its own process for the ``with`` block; yields its ``http://`` URL."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.ws", "serve", "--messages", str(messages),
+         "--interval", str(interval)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=child_env(),
+        text=True,
+    )  # fmt: skip
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        yield f"http://127.0.0.1:{json.loads(server.stdout.readline())['port']}"
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+        server.stdout.close()
+
+
 # -- readers --------------------------------------------------------------------------------
 
 
@@ -446,18 +467,8 @@ def main(argv: list[str] | None = None) -> None:
     prime_allocator()
     rounds = args.rounds or (2 if args.quick else 15)
     seconds = args.seconds or (1.0 if args.quick else 10.0)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.ws", "serve", "--messages", str(messages),
-         "--interval", str(args.interval)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=child_env(),
-        text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        url = f"http://127.0.0.1:{port}"
+    with canned_server(messages, args.interval) as url:
+        port = url.rpartition(":")[2]
 
         async def run() -> tuple[list[dict[str, Any]], dict[str, Any]]:
             cpu = [
@@ -467,10 +478,6 @@ def main(argv: list[str] | None = None) -> None:
             return cpu, await latency(url, 20, 10, seconds)
 
         cpu, lat = asyncio.run(run())
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=10)
     command = "python -m benchmarks.ws" + (" --quick" if args.quick else "")
     text = report(cpu, lat, command)
     print(text)

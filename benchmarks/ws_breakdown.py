@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -32,7 +30,7 @@ import aiohttp
 
 import coinflex_async as cf
 from benchmarks import ws as bench
-from benchmarks.processes import child_env, prime_allocator
+from benchmarks.processes import prime_allocator
 from coinflex_async import _stream
 
 
@@ -189,17 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args(argv)
     prime_allocator()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.ws", "serve", "--messages", str(args.messages)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=child_env(),
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        url = f"http://127.0.0.1:{port}"
+    with bench.canned_server(args.messages) as url:
 
         async def run() -> dict[str, dict[str, float]]:
             return {
@@ -208,10 +196,6 @@ def main(argv: list[str] | None = None) -> None:
             }
 
         results = asyncio.run(run())
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=10)
     names = [*READERS, "client"]
     print("| message | " + " | ".join(names) + " |")
     print("|---|" + "---:|" * len(names))

@@ -17,7 +17,6 @@ messages is its instructions per message (start-up and connection cost cancel ou
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.processes import PROJECT_ROOT, child_env
+from benchmarks.ws import canned_server
 
 KINDS = ("depth L25", "trade", "order update")
 # Reader name -> the coroutine call that runs it (url, kind, count are filled in).
@@ -70,19 +70,8 @@ def per_message(small: tuple[int, int], large: tuple[int, int]) -> float:
 
 def count_run(reader: str, kind: str, count: int) -> int:
     """Instructions of one process reading ``count`` messages of ``kind`` with ``reader``."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.ws", "serve", "--messages", str(count)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=child_env(),
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        port = json.loads(server.stdout.readline())["port"]
-        program = _PROGRAM.format(
-            url=f"http://127.0.0.1:{port}", kind=kind, count=count, call=READERS[reader]
-        )
+    with canned_server(count) as url:
+        program = _PROGRAM.format(url=url, kind=kind, count=count, call=READERS[reader])
         done = subprocess.run(
             [*_CALLGRIND, sys.executable, "-c", program],
             capture_output=True,
@@ -91,10 +80,6 @@ def count_run(reader: str, kind: str, count: int) -> int:
             cwd=PROJECT_ROOT,
             check=False,
         )
-    finally:
-        if server.stdin is not None:
-            server.stdin.close()
-        server.wait(timeout=30)
     return collected(done.stderr)
 
 

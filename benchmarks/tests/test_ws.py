@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
 from benchmarks import ws as bench
-from benchmarks.processes import child_env
 from benchmarks.ws_breakdown import breakdown
 
 
@@ -31,20 +28,8 @@ def test_text_frames_carry_their_length_as_rfc_6455_says(size: int) -> None:
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.ws", "serve", "--messages", "200"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=child_env(),
-        text=True,
-    )
-    assert server.stdin is not None and server.stdout is not None
-    try:
-        yield f"http://127.0.0.1:{json.loads(server.stdout.readline())['port']}"
-    finally:
-        server.stdin.close()
-        server.wait(timeout=10)
-        server.stdout.close()
+    with bench.canned_server(200) as url:
+        yield url
 
 
 async def test_the_canned_server_writes_every_message_of_a_round(server_url: str) -> None:
