@@ -211,7 +211,7 @@ def cli() -> None:
 @cli.command()
 def demo() -> None:
     """Run the client against the embedded simulator (needs no extra)."""
-    from .__main__ import run_demo
+    from ._demo import run_demo
 
     asyncio.run(run_demo())
 

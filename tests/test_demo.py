@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from coinflex_async.__main__ import run_demo
+from coinflex_async._demo import run_demo
 
 
 async def test_demo_runs_and_explains_its_marked_rows() -> None:
