@@ -1,7 +1,7 @@
 """The typed floor's models: the docs' response shapes as msgspec Structs with Decimal fields.
 
 Written here from the docs, independently of ``coinflex_async.models``, with the struct options
-DESIGN.md prescribes (camel renaming, keyword-only, frozen; lenient decoding turns ``"true"`` into
+those use (camel renaming, keyword-only, frozen; lenient decoding turns ``"true"`` into
 ``bool`` and string timestamps into ``int``) plus ``gc=False``, which skips garbage-collector
 tracking of structs that never form reference cycles: the cheapest msgspec offers. Decoders are
 built once, at import.

@@ -10,9 +10,9 @@ out in ``resources/`` so their signatures and docstrings read well in an IDE and
 
 Adding an endpoint: its model in ``models/``, a declaration here, a one-line method (and an
 ``iter_`` twin for a history endpoint) in its resource; the tests check them against
-:data:`ENDPOINTS` and API.md's table (``tests/api_table.py``) and want a docs example with its
-expected value (``tests/models/docs_examples.py``, ``tests/models/expected.py``). The README's
-development section lists the rest.
+:data:`ENDPOINTS` and the API table (``tests/api_table.py``) and want a docs example with its
+expected value (``tests/models/docs_examples.py``, ``tests/models/expected.py``).
+``docs/guide/development.md`` lists the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The exception tree of API.md, and the one function that maps a response to it."""
+"""The exception tree (docs/guide/errors.md), and the one function that maps a response to it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API.md's method tables, kept once: ``group.method`` -> the verb and path it documents.
+"""The public API's method tables, kept once: ``group.method`` -> the verb and path it documents.
 
 The resource tests check each method's docstring against it, the e2e coverage check that each
 has an end-to-end test, and tests/test_endpoints.py that the query endpoints' declarations in

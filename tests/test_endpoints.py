@@ -1,6 +1,6 @@
-"""The endpoint declarations against API.md's table, and the signature oracle: every declared
-method takes exactly its declared parameters, and every history endpoint has an ``iter_`` twin
-with the same filters."""
+"""The endpoint declarations against the API table (tests/api_table.py), and the signature
+oracle: every declared method takes exactly its declared parameters, and every history endpoint
+has an ``iter_`` twin with the same filters."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_the_table_has_api_mds_methods_and_the_classes_have_no_others() -> None:
         for name, _ in inspect.getmembers(cls, inspect.isfunction)
         if not name.startswith("_")
     }
-    # private.snapshot() is API.md's recovery call: three endpoints at once, none of its own.
+    # private.snapshot() is the API's recovery call: three endpoints at once, none of its own.
     assert found == set(API_METHODS) | twins | {"private.snapshot"}
 
 
@@ -51,7 +51,7 @@ def test_each_declaration_says_what_api_md_says(endpoint: Endpoint[Any]) -> None
     verb, path = API_METHODS[endpoint.name].split(" ")
     assert endpoint.route.method == verb
     template = re.sub(r"\{\w+\}", "{}", path)
-    if endpoint.name == "private.cancel_all_orders":  # API.md: /v2/cancel/orders[/{marketCode}]
+    if endpoint.name == "private.cancel_all_orders":  # /v2/cancel/orders[/{marketCode}]
         assert endpoint.route.path in (template, template + "/{}")
     else:
         assert endpoint.route.path == template

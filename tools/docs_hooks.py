@@ -7,6 +7,9 @@ list exactly what the library has.
 - A line ``{{ structs: coinflex_async.models }}`` becomes, for each name in that module's
   ``__all__``, its reference entry (docstring) and a table of its fields: attribute, JSON key,
   type, default. ``{{ struct: coinflex_async.NewOrder }}`` does the same for one Struct.
+- After the build, every public name (``__all__`` of ``coinflex_async`` and
+  ``coinflex_async.sim``) must have been rendered as a reference entry somewhere in the site:
+  a name missing from docs/reference/ fails the build (:func:`unrendered`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import html
 import importlib
 import inspect
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -137,7 +141,61 @@ LONE_LITERAL_MARK = re.compile(r"<p>::</p>\n?")
 TRAILING_LITERAL_MARK = re.compile(r"::</p>")
 
 
+# The modules whose ``__all__`` is the public API, and the anchors mkdocstrings gives a rendered
+# entry (``<h2 id="coinflex_async.Client" ...>``).
+PUBLIC_MODULES = ("coinflex_async", "coinflex_async.sim")
+ENTRY_ANCHOR = re.compile(r'id="(coinflex_async(?:\.\w+)*)"')
+RENDERED: set[str] = set()  # the anchors of this build's pages
+
+
+def resolve(path: str) -> Any:
+    """The object a dotted path names (``coinflex_async.models.Balance``), or None."""
+    parts = path.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for part in parts[split:]:
+            found = getattr(found, part, None)
+            if found is None:
+                return None
+        return found
+    return None
+
+
+def unrendered(paths: Iterable[str]) -> list[str]:
+    """The public names (``module.name``) none of whose ``paths`` (rendered entries) is their
+    object: an entry counts under any path, so ``coinflex_async.models.Balance`` renders
+    ``coinflex_async.Balance``."""
+    rendered = {id(found) for found in map(resolve, paths) if found is not None}
+    missing = []
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        missing += [
+            f"{module_name}.{name}"
+            for name in module.__all__
+            if id(getattr(module, name)) not in rendered
+        ]
+    return missing
+
+
+def on_pre_build(**_: Any) -> None:
+    RENDERED.clear()
+
+
+def on_post_build(**_: Any) -> None:
+    missing = unrendered(RENDERED)
+    if missing:
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(
+            f"public names without a reference entry (add them to docs/reference/): {missing}"
+        )
+
+
 def on_page_content(html: str, **_: Any) -> str:
+    RENDERED.update(ENTRY_ANCHOR.findall(html))
     html = SPHINX_ROLE.sub("<code>", html)
     html = LONE_LITERAL_MARK.sub("", html)
     return TRAILING_LITERAL_MARK.sub(":</p>", html)

@@ -1,4 +1,4 @@
-"""Which API.md method each end-to-end test exercises.
+"""Which public API method each end-to-end test exercises.
 
 A test declares the methods it calls with ``@covers("private.place_order", ...)``. The
 conftest checks at run time that a passing test really called every method it declares, and

@@ -1,5 +1,5 @@
 """What the end-to-end tests share besides fixtures: the funded party, the fee rates and
-funds of the test simulators, and the check of API.md's types in decoded results."""
+funds of the test simulators, and the check of the API's types in decoded results."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Party:
         return self.client.flex_protocol
 
 
-# Field names of millisecond times (API.md: ints).
+# Field names of millisecond times (the API: ints).
 _MS_TIME = re.compile(r"(timestamp|_at|_updated|created|modified|_date|_time)$")
 # Fields the docs show in another form: "YYYY-MM-DD hh:mm:ss", and a date of unknown format.
 # Whole numbers that are not amounts: a depth snapshot's sequence number and checksum.
@@ -51,7 +51,7 @@ _NOT_MS_TIME = {(cf.DeliveryFunding, "timestamp"), (cf.Asset, "delivery_date")}
 
 
 def check_types(value: object, where: str) -> None:
-    """API.md's types, everywhere in a decoded result: amounts are Decimal (never float),
+    """The API's types, everywhere in a decoded result: amounts are Decimal (never float),
     millisecond times int (and plausible), IDs str, flags bool."""
     assert not isinstance(value, float), f"{where} is a float"
     if isinstance(value, msgspec.Struct):

@@ -3,7 +3,7 @@ test builds its own), and clients for funded accounts, all closed after each tes
 
 The client under test always talks to the simulator over real sockets, signed with the real
 signing middleware. Nothing is patched but a wrapper around the resource methods a test's
-``covers`` mark names: it records that the test called them and checks API.md's types in what
+``covers`` mark names: it records that the test called them and checks the API's types in what
 they return.
 """
 
@@ -29,7 +29,7 @@ _CALL_PASSED = pytest.StashKey[bool]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "covers(*methods): the API.md methods ('group.method') an e2e test calls"
+        "markers", "covers(*methods): the public API methods ('group.method') an e2e test calls"
     )
     config.addinivalue_line(
         "markers", "sim_options(**options): Simulator(...) options for the test's `sim` fixture"

@@ -15,7 +15,7 @@ from tests.api_table import API_METHODS
 
 from ._coverage import GROUPS, resource_methods
 
-# API.md's methods without a verb and path of their own: the WebSocket section's (+ open and
+# The API's methods without a verb and path of their own: the WebSocket section's (+ open and
 # close) and the recovery snapshot.
 OTHER_API_MD_METHODS = {
     *(

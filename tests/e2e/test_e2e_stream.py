@@ -1,5 +1,5 @@
 """``client.stream()`` end to end against the simulator's WebSocket (sim.ws_url): every method
-and behaviour of API.md's WebSocket section, and ``private.snapshot()``.
+and behaviour of the API's WebSocket section (client.stream()), and ``private.snapshot()``.
 
 The simulator's WebSocket faults (ws_reset, ws_close, ws_stall, ws_drop_reply) stand for the
 network's; the client under test knows nothing about them.

@@ -597,7 +597,7 @@ async def test_request_arrives_signed_and_docs_response_decodes(
 
 # -- every method is covered, documented and refused without credentials -------------------------
 
-# API.md's table (tests/api_table.py): the private methods and their verb and path.
+# The API table (tests/api_table.py): the private methods and their verb and path.
 DOC_PREFIXES = methods_of("private")
 
 
