@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         # A profiled run's figures carry the profiler's cost: keep them out of last.md.
         written = f"profiles in {args.results_dir}"
     elif args.quick:
-        # Smoke-test figures must not replace the table the README copies (last.md).
+        # Smoke-test figures must not replace the table docs/guide/performance.md copies (last.md).
         written = ", ".join(map(str, report.write(args.results_dir, "quick", markdown=False)))
     else:
         written = ", ".join(map(str, report.write(args.results_dir, "last", markdown=True)))

@@ -12,7 +12,7 @@ Readers, in turn each round (CPU per message over the typed floor's, median of t
   once, no second task;
 - **client**: ``client.stream()`` as a user reads it.
 
-The README's "The client's WebSocket stream" quotes these.
+docs/guide/performance.md ("The client's WebSocket stream") quotes these.
 """
 
 from __future__ import annotations
