@@ -6,11 +6,15 @@
   (tools/docs_hooks.py fails the build when a name is missing).
 - Every exception class of the library (every subclass of ``CoinFlexError``, found by
   introspection) is exported, and sits in the errors guide's tree under its own base class.
+- The configuration guide's option tables list exactly the parameters of ``cf.Client``,
+  ``client.stream()`` and ``cf.RetryPolicy``, with their defaults.
+- The runtime dependencies the quick start names are the package's.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import pkgutil
 import re
@@ -25,6 +29,8 @@ from tools import docs_hooks
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "docs" / "reference"
 ERRORS_GUIDE = REPO / "docs" / "guide" / "errors.md"
+CONFIGURATION = REPO / "docs" / "guide" / "configuration.md"
+QUICKSTART = REPO / "docs" / "guide" / "quickstart.md"
 
 ENTRY = re.compile(r"^::: ([\w.]+)[ \t]*\n((?:[ \t]+\S.*\n?)*)", re.MULTILINE)
 
@@ -151,3 +157,63 @@ def test_the_tree_reader_sees_nesting() -> None:
     assert guide_tree()["OrderStatusUnknownError"] == "TransportError"
     assert guide_tree()["CoinFlexError"] is None
     assert guide_tree()["APIError"] == "CoinFlexError"
+
+
+def option_table(heading: str) -> dict[str, str]:
+    """The configuration guide's table under ``## heading``: option -> its default cell."""
+    text = CONFIGURATION.read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"the configuration guide has no section {heading!r}"
+    rows: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or cells[0] in ("option", "field") or cells[0].startswith("-"):
+            continue
+        for name in re.findall(r"`(\w+)`", cells[0]):
+            rows[name] = cells[1]
+    return rows
+
+
+def documented_default(cell: str) -> object:
+    """A default cell's value: ``10.0``, ``"coinflex_async"``, ``cf.LIVE_URL``..."""
+    code = re.fullmatch(r"`([^`]+)`", cell)
+    assert code, f"default {cell!r} is not written as code"
+    return eval(code.group(1), {"cf": cf})  # the docs' own spelling of a value
+
+
+@pytest.mark.parametrize(
+    ("heading", "signature"),
+    [
+        ("Client options", inspect.signature(cf.Client)),
+        ("Stream options", inspect.signature(cf.Client.stream)),
+        ("Retries: `cf.RetryPolicy`", inspect.signature(cf.RetryPolicy)),
+    ],
+    ids=["client", "stream", "retry"],
+)
+def test_the_option_tables_match_the_signatures(heading: str, signature: inspect.Signature) -> None:
+    table = option_table(heading)
+    parameters = {
+        name: parameter.default
+        for name, parameter in signature.parameters.items()
+        if name != "self"
+    }
+    assert sorted(table) == sorted(parameters)
+    for name, cell in table.items():
+        if name == "rate_limits":  # "the exchange's published limits": cf.RateLimits()
+            assert parameters[name] == cf.RateLimits()
+            continue
+        assert documented_default(cell) == parameters[name], name
+
+
+def test_the_quick_start_names_the_runtime_dependencies() -> None:
+    text = QUICKSTART.read_text(encoding="utf-8")
+    sentence = re.search(r"Runtime dependencies: (.*?)\.(?:\s|$)", text, re.S)
+    assert sentence
+    named = {word.lower() for word in re.findall(r"[A-Za-z_][\w-]*", sentence.group(1))}
+    required = {
+        re.split(r"[<>=!;\[ ]", requirement, maxsplit=1)[0].lower().replace("-", "_")
+        for requirement in importlib.metadata.requires("coinflex_async") or []
+        if "extra ==" not in requirement
+    }
+    assert required <= {name.replace("-", "_") for name in named}
+    assert "aiolimiter" not in named  # replaced by the sliding log; not a dependency
