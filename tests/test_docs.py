@@ -9,6 +9,8 @@
 - The configuration guide's option tables list exactly the parameters of ``cf.Client``,
   ``client.stream()`` and ``cf.RetryPolicy``, with their defaults.
 - The runtime dependencies the quick start names are the package's.
+- Every name the guides and the README use in code (``cf.X``, ``sim.x``, ``client.private.x``,
+  ``ws.x``) exists.
 """
 
 from __future__ import annotations
@@ -217,3 +219,72 @@ def test_the_quick_start_names_the_runtime_dependencies() -> None:
     }
     assert required <= {name.replace("-", "_") for name in named}
     assert "aiolimiter" not in named  # replaced by the sliding log; not a dependency
+
+
+GUIDES = [
+    *sorted((REPO / "docs").glob("guide/*.md")),
+    REPO / "docs" / "index.md",
+    REPO / "README.md",
+    REPO / "RELIABILITY.md",
+]
+# Code in the pages: fenced blocks and inline spans (prose mentions file names such as
+# client.md, which are not attributes).
+CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
+# What a name used in the docs' code belongs to: cf.X, sim.x (also the fixture, coinflex_sim),
+# client.private.x (or private.x), ws.x (a stream), client.x.
+USES = {
+    "cf": re.compile(r"(?<![\w.])cf\.(\w+)"),
+    "sim": re.compile(r"(?<![\w.])(?:sim|coinflex_sim)\.(\w+)"),
+    "group": re.compile(r"(?<![\w.])(?:client\.)?(public|private|flex_protocol)\.(\w+)"),
+    "ws": re.compile(r"(?<![\w.])ws\.(\w+)"),
+    "client": re.compile(r"(?<![\w.])client\.(\w+)"),
+}
+
+
+def has(owner: object, name: str) -> bool:
+    """Whether ``owner`` has ``name``, without running a property (the simulator's ``url``
+    raises until it is started)."""
+    try:
+        inspect.getattr_static(owner, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def unknown_names(markdown: str) -> list[str]:
+    from coinflex_async.resources import FlexProtocol, Private, Public
+    from coinflex_async.sim import Simulator
+
+    simulator = Simulator()  # not started: its attributes, set in __init__ too
+    groups = {"public": Public, "private": Private, "flex_protocol": FlexProtocol}
+    code = " ".join(CODE.findall(markdown))
+    unknown = [f"cf.{name}" for name in USES["cf"].findall(code) if not has(cf, name)]
+    unknown += [f"sim.{name}" for name in USES["sim"].findall(code) if not has(simulator, name)]
+    unknown += [
+        f"{group}.{name}"
+        for group, name in USES["group"].findall(code)
+        if not has(groups[group], name)
+    ]
+    unknown += [f"ws.{name}" for name in USES["ws"].findall(code) if not has(cf.Stream, name)]
+    unknown += [
+        f"client.{name}"
+        for name in USES["client"].findall(code)
+        if name not in groups and not has(cf.Client, name)
+    ]
+    return unknown
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=lambda page: str(page.relative_to(REPO)))
+def test_every_name_the_docs_use_exists(page: Path) -> None:
+    assert unknown_names(page.read_text(encoding="utf-8")) == []
+
+
+def test_a_name_that_does_not_exist_is_found() -> None:
+    text = "`cf.Clinet`, `sim.add_liquidty()`, `client.private.place_ordr(...)`, `ws.subscrib`"
+    text += "; prose naming client.md is no code"
+    assert unknown_names(text) == [
+        "cf.Clinet",
+        "sim.add_liquidty",
+        "private.place_ordr",
+        "ws.subscrib",
+    ]
