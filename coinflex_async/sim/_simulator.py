@@ -150,7 +150,7 @@ class Simulator:
         ssl_context: ssl.SSLContext | None = None,
         websocket: WebSocketSettings | None = None,
         market: MarketDriver | None = None,
-        liquidity: bool = False,
+        liquidity: bool = True,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
