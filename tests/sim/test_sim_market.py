@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from coinflex_async.sim import ManualClock, RandomMarket, Simulator
+from coinflex_async.sim import ManualClock, MarketSpec, MarketType, RandomMarket, Simulator
 
 from ._helpers import Trader
 from ._ws import WsClient
@@ -57,6 +57,14 @@ async def test_simulator_starts_with_resting_liquidity_unless_told_not_to(
     async with Simulator(liquidity=False) as sim:
         book = await depth(Trader(session, sim, None), level=5)
         assert book["bids"] == book["asks"] == []
+    # A market of the caller's own: the house holds its coin too, so both sides rest.
+    doge = MarketSpec(
+        "DOGE-USD", MarketType.SPOT, "DOGE", "USD", Decimal("0.0001"), Decimal(10), Decimal("0.1")
+    )
+    async with Simulator(markets=[doge]) as sim:
+        book = await depth(Trader(session, sim, None), "DOGE-USD", level=5)
+        assert [level[0] for level in book["asks"]] == [0.1001, 0.1002, 0.1003, 0.1004, 0.1005]
+        assert [level[0] for level in book["bids"]] == [0.0999, 0.0998, 0.0997, 0.0996, 0.0995]
 
 
 # -- the real clock ----------------------------------------------------------------------------
