@@ -38,6 +38,9 @@ _STEP_FRACTION = Decimal("0.0001")
 _REPO_REVERSION_SECONDS = 60.0
 _REPO_DEVIATION = 0.0000625
 
+# The share of re-quotes that also re-size one level (once a second per market, on average).
+_RESIZE_SHARE = 0.25
+
 _REQUOTE, _TAKER = 0, 1
 
 
@@ -52,7 +55,7 @@ class RandomMarket:
     The house maker re-quotes four times a second on a grid one basis point apart (REPO:
     one tick): the best bid is the grid line at or below the mid, the best ask the one above;
     at each re-quote it fills the levels its quotes left (traded away, or the mid moved), and
-    half the time re-sizes one level other than the best ones (so the queue at the best
+    about once a second re-sizes one level other than the best ones (so the queue at the best
     price changes only by trading and by refilling a level that was traded away, after the
     users already waiting there). Quotes are MAKER_ONLY: where a user's order already
     crosses, the house leaves that level out.
@@ -185,10 +188,13 @@ class _MarketWalk:
             self._drop_stale(self._asks, wanted_asks)
             self._top_bid, self._trades_seen = top_bid, trades
         draw = self._rng.random()
-        if levels > 1 and draw < 0.5:
-            # Half the time, vary one level's size (never a best one: its queue moves only by
-            # trading and refilling).
-            quotes, wanted = (self._bids, wanted_bids) if draw < 0.25 else (self._asks, wanted_asks)
+        if levels > 1 and draw < _RESIZE_SHARE:
+            # Now and then re-size one level (never a best one: its queue moves only by
+            # trading and refilling), so the sizes in the book keep changing.
+            side = (
+                (self._bids, wanted_bids) if draw < _RESIZE_SHARE / 2 else (self._asks, wanted_asks)
+            )
+            quotes, wanted = side
             order_id = quotes.pop(wanted[self._rng.randrange(1, levels)], None)
             if order_id is not None:
                 self._venue.maker.cancel(self._code, order_id)
