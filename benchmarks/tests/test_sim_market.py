@@ -23,7 +23,10 @@ async def test_the_parts_run_small() -> None:
     for report in latency.values():
         assert report.rest_ms and len(report.ws_ms) == len(report.rest_ms)
         assert all(ms > 0 for ms in report.rest_ms + report.ws_ms)
-    cpu_seconds, wall, trades = await measure_hour(10 / 3600)
+    hour = await measure_hour(10 / 3600)
     # Ten simulated seconds of eight markets at ~2 takers a second each.
-    assert 80 <= trades <= 600
-    assert cpu_seconds > 0 and wall > 0
+    assert 80 <= hour.trades <= 600
+    assert hour.cpu_seconds > 0 and hour.wall_seconds > 0
+    # Eight markets re-quote 4 times a second and take ~2 times: ~480 steps (some coincide).
+    assert 300 <= len(hour.step_ms) <= 500
+    assert "one market step's CPU ms p50" in hour.line(10 / 3600)
