@@ -12,7 +12,9 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from ._drivers import MarketDriver
 from ._numbers import format_decimal
+from ._random_market import RandomMarket
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
@@ -49,6 +51,14 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)"
     )
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    # A market that moves (RandomMarket; Replay's flags belong here too).
+    parser.add_argument(
+        "--market",
+        choices=("random",),
+        help="drive the market: 'random' = a seeded random market on every listed market "
+        "(a house market maker and takers; the books then start with its quotes)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --market random (default 0)")
     args = parser.parse_args(argv)
     if (args.api_key is None) != (args.api_secret is None):
         parser.error("--api-key and --api-secret go together")
@@ -76,6 +86,12 @@ def _balances_line(account: SimAccount) -> str:
     return ", ".join(f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES)
 
 
+def _market(args: argparse.Namespace) -> MarketDriver | None:
+    if args.market == "random":
+        return RandomMarket(seed=args.seed)
+    return None
+
+
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
     simulator = Simulator(
@@ -83,10 +99,10 @@ async def _serve(args: argparse.Namespace) -> None:
         args.port,
         rate_limits=rate_limits,
         ssl_context=_server_context(args.tls_cert, args.tls_key),
+        market=_market(args),
+        liquidity=not args.no_liquidity,
     )
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
-    if not args.no_liquidity:
-        simulator.add_liquidity()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,6 +122,8 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)
         print(f"balances:   {_balances_line(account)}", flush=True)
+        if args.market == "random":
+            print(f"market:     random (seed {args.seed})", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:
