@@ -56,7 +56,9 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._transport import RetryPolicy, Route, Transport
+from ._retry import FOREVER, RetryPolicy, sleep_unless
+from ._retry import run as run_retries
+from ._transport import Route, Transport
 from .models import OrderResult, OrderStatus
 from .models._base import Envelope, envelope_list_decoder
 from .models._values import OrderStatusValue
@@ -201,14 +203,17 @@ class OrderRecovery:
     ) -> list[OrderResult]:
         """Send ``orders`` until each is answered or settled; results in input order.
 
-        ``stop`` (optional) ends lookups at once when it resolves (a WebSocket stream closing):
-        orders still unsettled then raise ``OrderStatusUnknownError``.
+        Each attempt sends the orders still pending; the retry engine repeats an attempt only
+        for orders proven not applied: refused before they were applied (429, "too rapid", a
+        connection that never opened) or, after an ambiguous failure, not found by the lookup
+        the attempt itself made. ``stop`` (optional) ends lookups at once when it resolves (a
+        WebSocket stream closing): orders still unsettled then raise ``OrderStatusUnknownError``.
         """
         policy = self.policy
         answered: dict[int, OrderResult] = {}
         pending = list(range(len(orders)))
-        to_send = orders
-        attempt = 0
+        refused: list[int] = []  # the last answer's orders refused as too rapid
+        not_applied: BaseException | None = None  # an ambiguous failure the lookup settled
         sent_at = 0.0
         in_doubt = False  # a request that may have reached the exchange is not settled yet
 
@@ -216,60 +221,72 @@ class OrderRecovery:
             nonlocal in_doubt
             in_doubt = True
 
-        try:
-            while True:
-                attempt += 1
-                if attempt > 1:
-                    to_send = [orders[i] for i in pending]
-                sent_at = time.monotonic()
-                try:
-                    results = await send(to_send, leaving)
-                except RateLimitError as exc:
-                    # Refused before it was applied: wait as told, then send again.
-                    in_doubt = False
-                    if attempt >= policy.attempts or not policy.is_retryable(exc):
-                        raise
-                    await self._sleep(policy.wait_after(exc, attempt), stop)
-                    continue
-                except (TransportError, ServerError, DecodeError) as exc:
-                    if isinstance(exc, TransportError) and not exc.request_sent:
-                        in_doubt = False
-                        if attempt >= policy.attempts or self._transport.closed:
-                            raise
-                        await self._sleep(policy.wait_after(exc, attempt), stop)
-                        continue
-                    # Ambiguous: find out before anything is re-sent.
-                    resolved = await self._recover(
-                        kind, orders, pending, exc, sent_at, recv_window, where, stop
-                    )
-                    in_doubt = False
-                    answered.update(resolved)
-                    pending = [i for i in pending if i not in resolved]
-                    if not pending:
-                        return [answered[i] for i in range(len(orders))]
-                    if attempt >= policy.attempts:
-                        # Proven not applied, but no attempts left: a clear error.
-                        raise
-                    continue
+        async def attempt() -> list[OrderResult]:
+            nonlocal pending, refused, not_applied, sent_at, in_doubt
+            to_send = orders if len(pending) == len(orders) else [orders[i] for i in pending]
+            sent_at = time.monotonic()
+            try:
+                results = await send(to_send, leaving)
+            except RateLimitError:
+                in_doubt = False  # refused before it was applied
+                raise
+            except (TransportError, ServerError, DecodeError) as exc:
+                if isinstance(exc, TransportError) and not exc.request_sent:
+                    in_doubt = False  # the connection never carried it
+                    raise
+                # Ambiguous: find out before anything is sent again.
+                resolved = await self._recover(
+                    kind, orders, pending, exc, sent_at, recv_window, where, stop
+                )
                 in_doubt = False
-                for result in results:
-                    if not result.success and result.code in _TOO_RAPID:
-                        break
-                else:
-                    if len(pending) == len(orders):
-                        return results  # the common case: all answered at the first try
-                    answered.update(zip(pending, results, strict=True))
+                answered.update(resolved)
+                pending = [i for i in pending if i not in resolved]
+                if not pending:
                     return [answered[i] for i in range(len(orders))]
-                # Some orders were refused as too rapid (not applied): send those again.
-                refused = []
-                for index, result in zip(pending, results, strict=True):
-                    if not result.success and result.code in _TOO_RAPID:
-                        refused.append(index)
-                    answered[index] = result
-                if attempt >= policy.attempts:
-                    return [answered[i] for i in range(len(orders))]
-                pending = refused
-                await self._sleep(policy.wait_after(None, attempt), stop)
+                not_applied = exc  # proven not applied: may be sent again, at once
+                raise
+            in_doubt = False
+            refused = [
+                index
+                for index, result in zip(pending, results, strict=True)
+                if not result.success and result.code in _TOO_RAPID
+            ]
+            if not refused and len(pending) == len(orders):
+                return results  # the common case: all answered at the first try
+            answered.update(zip(pending, results, strict=True))
+            if refused:
+                pending = refused  # sent again if the engine allows, else answered as refused
+            return [answered[i] for i in range(len(orders))]
+
+        def retry_on(error: BaseException) -> bool:
+            if isinstance(error, RateLimitError):
+                return policy.is_retryable(error)
+            if error is not_applied:
+                return True
+            return (
+                isinstance(error, TransportError)
+                and not error.request_sent
+                and not self._transport.closed
+            )
+
+        def wait(error: BaseException | None, attempt: int) -> float:
+            if error is not None and error is not_applied:
+                return 0.0  # the lookup that proved the orders absent waited long enough
+            return policy.wait_after(error, attempt)
+
+        async def pause(seconds: float) -> None:
+            await self._sleep(seconds, stop)
+
+        try:
+            return await run_retries(
+                attempt,
+                policy,
+                retry_on=retry_on,
+                again=lambda _: bool(refused),
+                wait=wait,
+                sleep=pause,
+                name=where,
+            )
         except asyncio.CancelledError as cancelled:
             if in_doubt:
                 ids = [orders[i].client_order_id for i in pending]
@@ -282,12 +299,11 @@ class OrderRecovery:
 
     async def _sleep(self, seconds: float, stop: asyncio.Future[None] | None) -> None:
         """Sleep, ending at once when the client closes (or ``stop`` resolves)."""
-        if seconds <= 0 or self._transport.closed:
+        if self._transport.closed:
             return
-        waits: list[asyncio.Future[None]] = [self._transport.closed_future()]
-        if stop is not None:
-            waits.append(stop)
-        await asyncio.wait(waits, timeout=seconds)
+        closed = self._transport.closed_future()
+        stops = (closed,) if stop is None else (closed, stop)
+        await sleep_unless(seconds, *stops)
 
     async def _recover(
         self,
@@ -316,27 +332,29 @@ class OrderRecovery:
         rounds_after_deadline = self.policy.attempts
         resolved: dict[int, OrderResult] = {}
         waiting = list(pending)
-        while True:
-            await self._sleep(max(0.0, min(interval, deadline - time.monotonic())), stop)
+        metrics = self._transport.metrics
+
+        async def look_up() -> bool:
+            """One round of lookups; True when nothing is left to look up."""
+            nonlocal waiting, rounds_after_deadline
             if stop is not None and stop.done():
                 raise self._unknown(where, orders[waiting[0]], cause, "the stream was closed")
             past_deadline = time.monotonic() >= deadline
             settled, failed = await self._look_up(kind, orders, waiting)
-            metrics = self._transport.metrics
             if metrics is not None:
                 for _ in settled:
                     metrics.order_recovered("found")
             resolved.update(settled)
             waiting = [i for i in waiting if i not in settled]
             if not waiting:
-                return resolved
+                return True
             closed = any(isinstance(error, ClientClosedError) for _, error in failed)
             if past_deadline or closed:
                 if not failed:
                     if metrics is not None:
                         for _ in waiting:
                             metrics.order_recovered("absent")
-                    return resolved  # every order left was seen absent (or unchanged)
+                    return True  # every order left was seen absent (or unchanged)
                 rounds_after_deadline -= 1
                 if rounds_after_deadline <= 0 or closed:
                     if metrics is not None:
@@ -347,6 +365,27 @@ class OrderRecovery:
                         where, orders[index], cause, f"looking it up failed too ({error})"
                     )
                 waiting = [index for index, _ in failed]
+            return False
+
+        def until_next(_error: BaseException | None = None, _attempt: int = 0) -> float:
+            # Every interval until the deadline; the round at the deadline decides absence.
+            return max(0.0, min(interval, deadline - time.monotonic()))
+
+        async def pause(seconds: float) -> None:
+            await self._sleep(seconds, stop)
+
+        await pause(until_next())  # an order just applied is seldom visible at once
+        await run_retries(
+            look_up,
+            self.policy,
+            retry_on=lambda _: False,  # a round's own failures are the round's to count
+            again=lambda done: not done,
+            wait=until_next,
+            attempts=FOREVER,  # bounded by the deadline and the rounds after it
+            sleep=pause,
+            name=f"{where}: order lookup",
+        )
+        return resolved
 
     @staticmethod
     def _unknown(

@@ -199,7 +199,8 @@ class Transport:
         )
 
     async def _sleep(self, seconds: float) -> None:
-        await sleep_unless(seconds, self._closed_waiter())
+        if not self._is_closed():  # closed: the next attempt fails at once, unretried
+            await sleep_unless(seconds, self._closed_waiter())
 
     async def _measured(
         self,
