@@ -4,7 +4,8 @@ never sends an order twice when a request fails ambiguously.
 An order request is sent by a transport-specific ``send`` function (a REST POST/DELETE of up to
 8 orders, or a WebSocket command) that returns one :class:`OrderResult` per order sent, in the
 order sent. :class:`OrderRecovery` drives the attempts under the client's one
-:class:`RetryPolicy`:
+:class:`RetryPolicy`, through the one retry engine (``coinflex_async._retry.run``), which
+repeats an attempt only for orders proven not applied:
 
 - refused before it was applied (429 / "too rapid", or a connection that never carried it):
   sent again after the policy's wait (``Retry-After`` honoured), within ``attempts``;
