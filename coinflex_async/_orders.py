@@ -42,7 +42,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from msgspec.json import Decoder
@@ -60,6 +60,7 @@ from ._errors import (
 from ._retry import FOREVER, RetryPolicy, sleep_unless
 from ._retry import run as run_retries
 from ._transport import Route, Transport
+from ._validation import check_int
 from .models import OrderResult, OrderStatus
 from .models._base import Envelope, envelope_list_decoder
 from .models._values import OrderStatusValue
@@ -68,8 +69,11 @@ from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
 __all__ = [
     "CANCEL",
     "MAX_BATCH",
+    "MAX_RECV_WINDOW",
     "MODIFY",
     "PLACE",
+    "WS_MAX_MESSAGE_LENGTH",
+    "WS_MAX_ORDERS",
     "BatchError",
     "OrderBatchSender",
     "OrderKind",
@@ -77,9 +81,19 @@ __all__ = [
     "batch_body",
     "gather_batch",
     "match_answers",
+    "recv_window_or",
+    "split_batch",
+    "window_fields",
 ]
 
+# Orders per REST request (the exchange's maximum).
 MAX_BATCH = 8
+# A WebSocket order command is limited by its length, not a count: the docs size it at "by
+# default up to 20 orders ... assuming that each order JSON has 200 characters".
+WS_MAX_ORDERS = 20
+WS_MAX_MESSAGE_LENGTH = 20 * 200
+# The longest recvWindow a call may ask for (ms); the client's default is validated alike.
+MAX_RECV_WINDOW = 3_600_000
 # Without retries there is one attempt, but lookups still need an interval: the policy default.
 _NO_RETRY = RetryPolicy(attempts=1)
 # Per-order refusals that mean "not applied, too rapid": sent again after the policy's wait.
@@ -88,6 +102,7 @@ _TOO_RAPID = frozenset({"20007"})
 log = logging.getLogger("coinflex_async")
 
 WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
+W = TypeVar("W")
 # Sends some orders once; returns one result per order, in the order given. It calls its second
 # argument when the request is about to go on the wire (it may reach the exchange from then on).
 Send = Callable[[Sequence[WireOrder], Callable[[], None]], Awaitable[list[OrderResult]]]
@@ -298,6 +313,32 @@ class OrderRecovery:
                 self._settle_in_background(kind, orders, pending, sent_at, recv_window, where)
             raise
 
+    async def run_chunks(
+        self,
+        kind: OrderKind,
+        chunks: Sequence[Sequence[WireOrder]],
+        send: Send,
+        *,
+        recv_window: int | None,
+        where: str,
+        stop: asyncio.Future[None] | None = None,
+    ) -> list[OrderResult]:
+        """:meth:`run` for each chunk of a split batch (:func:`split_batch`), concurrently;
+        the results in input order, or ``BatchError`` (with the results of the chunks that
+        succeeded) when any failed."""
+        if len(chunks) == 1:
+            return await self.run(
+                kind, chunks[0], send, recv_window=recv_window, where=where, stop=stop
+            )
+        outcomes = await asyncio.gather(
+            *(
+                self.run(kind, c, send, recv_window=recv_window, where=where, stop=stop)
+                for c in chunks
+            ),
+            return_exceptions=True,
+        )
+        return gather_batch(chunks, outcomes)
+
     async def _sleep(self, seconds: float, stop: asyncio.Future[None] | None) -> None:
         """Sleep, ending at once when the client closes (or ``stop`` resolves)."""
         if self._transport.closed:
@@ -506,15 +547,10 @@ class OrderBatchSender:
         # Errors that stop every request before it is sent are the caller's, not the batch's.
         self._transport.check_ready(route)
         post = partial(self._post, route, recv_window, response_type, answers)
-        run = self.recovery.run
-        if len(orders) <= MAX_BATCH:
-            return await run(kind, orders, post, recv_window=recv_window, where=route.name)
-        chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
-        outcomes = await asyncio.gather(
-            *(run(kind, c, post, recv_window=recv_window, where=route.name) for c in chunks),
-            return_exceptions=True,
+        chunks = split_batch(orders, max_count=MAX_BATCH)
+        return await self.recovery.run_chunks(
+            kind, chunks, post, recv_window=recv_window, where=route.name
         )
-        return gather_batch(chunks, outcomes)
 
     async def _post(
         self,
@@ -534,13 +570,68 @@ class OrderBatchSender:
 
 def batch_body(orders: Sequence[WireOrder], recv_window: int | None, response_type: str) -> bytes:
     """The JSON body of POST /v2/orders/place|modify, DELETE /v2/orders/cancel."""
-    payload: dict[str, Any] = {}
-    if recv_window is not None:
-        payload["recvWindow"] = recv_window
-    payload["responseType"] = response_type
-    payload["timestamp"] = time.time_ns() // 1_000_000
-    payload["orders"] = orders
+    payload = {"responseType": response_type, **window_fields(recv_window), "orders": orders}
     return _encoder.encode(payload)
+
+
+def recv_window_or(recv_window: int | None, default: int) -> int:
+    """The ``recvWindow`` (ms) an order call sends: its own, checked (1 to 3,600,000), else the
+    client's."""
+    if recv_window is None:
+        return default
+    return check_int("recv_window", recv_window, low=1, high=MAX_RECV_WINDOW)
+
+
+def window_fields(recv_window: int | None, timestamp: int | None = None) -> dict[str, int]:
+    """The ``timestamp`` (ms; now unless given) and ``recvWindow`` an order request carries: at
+    the top of a REST body, in each order of a WebSocket command. The exchange refuses a request
+    once ``timestamp + recvWindow`` has passed, which order recovery relies on."""
+    fields = {"timestamp": time.time_ns() // 1_000_000 if timestamp is None else timestamp}
+    if recv_window is not None:
+        fields["recvWindow"] = recv_window
+    return fields
+
+
+def split_batch(
+    orders: Sequence[W],
+    *,
+    max_count: int,
+    max_length: int | None = None,
+    length: Callable[[W], int] | None = None,
+    overhead: int = 0,
+) -> list[Sequence[W]]:
+    """``orders`` cut into consecutive chunks, in order, of at most ``max_count`` orders and,
+    with ``max_length``, at most that many characters once sent: ``overhead`` (the message
+    around the orders) plus each order's ``length`` plus a comma between two. An order longer
+    than that on its own still goes, alone: the exchange's refusal is its answer.
+
+    REST: ``split_batch(orders, max_count=MAX_BATCH)``. A WebSocket command: ``max_count=
+    WS_MAX_ORDERS, max_length=WS_MAX_MESSAGE_LENGTH``, ``length`` the encoded order with its
+    :func:`window_fields`, ``overhead`` the encoded message with an empty ``dataArray``.
+    """
+    if max_count < 1:
+        raise ValueError("max_count must be >= 1")
+    if max_length is None:
+        if len(orders) <= max_count:
+            return [orders]
+        return [orders[i : i + max_count] for i in range(0, len(orders), max_count)]
+    if length is None:
+        raise ValueError("max_length needs length, the length of one order as sent")
+    chunks: list[Sequence[W]] = []
+    start = 0
+    used = overhead
+    for index, order in enumerate(orders):
+        size = length(order)
+        if index > start:
+            if index - start >= max_count or used + 1 + size > max_length:
+                chunks.append(orders[start:index])
+                start, used = index, overhead
+            else:
+                size += 1  # the comma before it
+        used += size
+    if start < len(orders):
+        chunks.append(orders[start:])
+    return chunks
 
 
 def gather_batch(
