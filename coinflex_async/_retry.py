@@ -147,6 +147,14 @@ async def run(
     - ``sleep``: how to wait (one that ends early when the client or stream closes).
     - ``failed``: the first attempt already ran and raised this; continue from there.
     """
+    if failed is None:
+        try:
+            result = await attempt()
+        except Exception as error:
+            failed = error
+        else:
+            if again is None or not again(result):
+                return result  # the common case: no plan needed
     plan: _Plan[T] = _Plan(
         retry_on=policy.is_retryable if retry_on is None else retry_on,
         again=again,
@@ -156,20 +164,14 @@ async def run(
         name=name,
     )
     if failed is None:
-        try:
-            result = await attempt()
-        except Exception as error:
-            failed = error
-        else:
-            seconds = plan.after_result(result, 1)
-            if seconds is None:
-                return result
-            await sleep(seconds)
-    if failed is not None:
+        seconds = plan.after_refusal(1)  # ``again`` refused the result already
+        if seconds is None:
+            return result
+    else:
         seconds = plan.after_error(failed, 1)
         if seconds is None:
             raise failed
-        await sleep(seconds)
+    await sleep(seconds)
     retrying: AsyncRetrying = AsyncRetrying(
         retry=plan.tenacity_retry,
         wait=plan.tenacity_wait,
@@ -218,7 +220,13 @@ class _Plan(Generic[T]):
 
     def after_result(self, result: T, attempt: int) -> float | None:
         """The wait before the next attempt, or None to return ``result``."""
-        if self.again is None or attempt >= self.attempts or not self.again(result):
+        if self.again is None or not self.again(result):
+            return None
+        return self.after_refusal(attempt)
+
+    def after_refusal(self, attempt: int) -> float | None:
+        """After a result ``again`` refused: the wait, or None to return the result."""
+        if attempt >= self.attempts:
             return None
         seconds = self._fit(self.wait(None, attempt))
         if seconds is not None:
