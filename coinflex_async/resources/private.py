@@ -11,9 +11,10 @@ import msgspec
 from msgspec.json import Decoder
 
 from .. import _endpoints as ep
+from .._batches import recv_window_or
 from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError
-from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender, recv_window_or
+from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 import coinflex_async as cf
-from coinflex_async._orders import (
+from coinflex_async._batches import (
     MAX_BATCH,
     WS_MAX_MESSAGE_LENGTH,
     WS_MAX_ORDERS,
