@@ -15,6 +15,9 @@ describes its attempt and its own reasons to stop:
   or absent from the order history after their ``recvWindow``).
 - The WebSocket stream, for asks that are safe to repeat (login, subscribe) and reconnects::
 
+      async def stop_aware_sleep(seconds: float) -> None:  # ends when the stream closes
+          await sleep_unless(seconds, stream_closed_future)
+
       # an ask: a lost answer is asked again, an answer "too rapid" after the policy's wait
       answer = await run(
           lambda: ask(ws, message),
@@ -33,7 +36,7 @@ describes its attempt and its own reasons to stop:
           policy,
           attempts=FOREVER,
           retry_on=lambda e: isinstance(e, TransportError) and not closed(),
-          failed=lost,  # the connection just lost counts as the first failure: wait first
+          failed=lost,  # the TransportError that lost the connection is attempt 1: wait first
           sleep=stop_aware_sleep,
           name="WebSocket reconnect",
       )
