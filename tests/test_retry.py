@@ -26,9 +26,9 @@ BAD: Reply = (400, {"success": False, "code": "20001", "message": "bad"}, {})
 TOO_RAPID: Reply = (429, {"success": False, "code": "20007", "message": "too rapid"}, {})
 
 
-def fixed(seconds: float) -> RetryPolicy:
-    """A policy whose waits are exactly ``seconds`` (no jitter: backoff == max_backoff == 0
-    gives 0; the tests that need a known wait pass ``wait=``)."""
+def capped(seconds: float) -> RetryPolicy:
+    """A policy of 4 attempts whose waits are at most ``seconds`` (jittered below that; the
+    tests that need a known wait pass ``wait=``)."""
     return RetryPolicy(attempts=4, backoff=seconds, max_backoff=seconds)
 
 
@@ -85,7 +85,7 @@ async def test_retry_on_overrides_the_policy(
     server, _ = recorder
     server.reply("GET", "/v2/ticker", UNAVAILABLE, TICKER_OK)
     with pytest.raises(cf.ServerError):
-        await run(plain.public.ticker, fixed(0.001), retry_on=lambda _: False)
+        await run(plain.public.ticker, capped(0.001), retry_on=lambda _: False)
     assert len(server.requests) == 1
 
 
@@ -118,7 +118,7 @@ async def test_a_cancelled_attempt_is_never_retried(
         return TICKER_OK
 
     server.reply("GET", "/v2/ticker", hang)
-    task = asyncio.create_task(run(plain.public.ticker, fixed(0.001), retry_on=lambda _: True))
+    task = asyncio.create_task(run(plain.public.ticker, capped(0.001), retry_on=lambda _: True))
     await arrived.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -156,7 +156,7 @@ async def test_waits_follow_the_wait_function_between_arrivals(
 ) -> None:
     server, _ = recorder
     server.reply("GET", "/v2/ticker", UNAVAILABLE, UNAVAILABLE, UNAVAILABLE, TICKER_OK)
-    await run(plain.public.ticker, fixed(0.0), wait=lambda _, attempt: 0.1 * attempt)
+    await run(plain.public.ticker, capped(0.0), wait=lambda _, attempt: 0.1 * attempt)
     first, second, third = gaps(server)
     assert 0.1 <= first < 0.18
     assert 0.2 <= second < 0.28
@@ -206,7 +206,7 @@ async def test_no_wait_crosses_the_deadline(
     with pytest.raises(cf.ServerError):
         await run(
             plain.public.ticker,
-            fixed(0.0),
+            capped(0.0),
             attempts=FOREVER,
             wait=lambda _, __: 0.2,
             deadline=deadline,
@@ -253,7 +253,7 @@ async def test_a_closing_ends_the_wait_and_the_run(
     task = asyncio.create_task(
         run(
             plain.public.ticker,
-            fixed(0.0),
+            capped(0.0),
             attempts=FOREVER,
             wait=lambda _, __: 30.0,
             retry_on=lambda _: not closed.done(),
