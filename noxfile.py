@@ -178,3 +178,41 @@ def stream_aiohttp313(session: nox.Session) -> None:
         "tests/e2e/test_e2e_stream.py",
         *session.posargs,
     )
+
+
+# -- aiohttp: the floor pyproject allows, and the newest -------------------------------------
+# The client leans on aiohttp's client middlewares (3.12+) and on two private attributes
+# (_transport: ClientSession._retry_connection, ._middlewares); the stream on a third. The
+# tests that exercise them are picked by keyword so that renamed or moved files stay in:
+# stream (tests/test_stream.py, tests/stream/, tests/e2e/test_e2e_stream.py), transport, retry,
+# signing, and caller-owned sessions.
+AIOHTTP_TESTS = ("-k", "stream or transport or retry or signing or session")
+
+
+def _aiohttp_floor() -> str:
+    """The version in pyproject's ``aiohttp>=X`` (one place to raise it)."""
+    import tomllib
+
+    with open(REPO / "pyproject.toml", "rb") as file:
+        dependencies = tomllib.load(file)["project"]["dependencies"]
+    (spec,) = [d for d in dependencies if d.replace(" ", "").startswith("aiohttp>=")]
+    return spec.split(">=", 1)[1].split(",")[0].strip()
+
+
+@nox.session
+def aiohttp_floor(session: nox.Session) -> None:
+    """The transport, retry, signing and stream tests on the oldest aiohttp pyproject allows
+    (3.12.1 was yanked: a regression with None bodies)."""
+    floor = _aiohttp_floor()
+    session.install("-e", ".[test,cli]", f"aiohttp=={floor}")
+    session.run("python", "-c", f"import aiohttp; assert aiohttp.__version__ == {floor!r}")
+    session.run("pytest", "-p", "no:cacheprovider", "-q", *AIOHTTP_TESTS, *session.posargs)
+
+
+@nox.session
+def aiohttp_newest(session: nox.Session) -> None:
+    """The same tests on the newest aiohttp release (upgraded even in a reused venv)."""
+    session.install("-e", ".[test,cli]")
+    session.install("--upgrade", "aiohttp")
+    session.run("python", "-c", "import aiohttp; print('aiohttp', aiohttp.__version__)")
+    session.run("pytest", "-p", "no:cacheprovider", "-q", *AIOHTTP_TESTS, *session.posargs)

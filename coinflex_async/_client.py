@@ -15,7 +15,12 @@ from ._errors import ClientClosedError, ValidationError
 from ._metrics import Metrics
 from ._ratelimit import DEFAULT_RATE_LIMITS, Limiter, RateLimiter, RateLimits
 from ._signing import Credentials, SigningMiddleware
-from ._transport import RetryPolicy, Transport
+from ._transport import (
+    RetryPolicy,
+    Transport,
+    caller_session_middlewares,
+    forbid_silent_resend,
+)
 from .resources.flex_protocol import FlexProtocol
 from .resources.private import Private
 from .resources.public import Public
@@ -180,10 +185,8 @@ class Client:
         self._limiter = limiter
 
         per_request_middlewares = None
-        if session is not None and self._signer is not None:
-            # A per-request ``middlewares=`` replaces the session's, so keep the caller's first.
-            own = tuple(getattr(session, "_middlewares", ()) or ())
-            per_request_middlewares = (*own, self._signer)
+        if session is not None:
+            per_request_middlewares = caller_session_middlewares(session, self._signer)
         self._transport = Transport(
             base_url=self.base_url,
             session_getter=self._get_session,
@@ -227,10 +230,7 @@ class Client:
                 middlewares=(self._signer,) if self._signer is not None else (),
                 timeout=self._transport.timeout,  # for one attempt of one request
             )
-            # aiohttp re-sends a GET or DELETE once, silently, when a kept-alive connection turns
-            # out to be reset. That bypasses the retry policy (attempts double) and re-sends
-            # cancels; our transport decides every re-send itself. There is no public switch.
-            session._retry_connection = False
+            forbid_silent_resend(session)  # the transport decides every re-send
             self._session = session
         elif session.closed:
             raise ClientClosedError("the caller-owned session is closed")

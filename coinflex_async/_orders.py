@@ -4,7 +4,8 @@ never sends an order twice when a request fails ambiguously.
 An order request is sent by a transport-specific ``send`` function (a REST POST/DELETE of up to
 8 orders, or a WebSocket command) that returns one :class:`OrderResult` per order sent, in the
 order sent. :class:`OrderRecovery` drives the attempts under the client's one
-:class:`RetryPolicy`:
+:class:`RetryPolicy`, through the one retry engine (``coinflex_async._retry.run``), which
+repeats an attempt only for orders proven not applied:
 
 - refused before it was applied (429 / "too rapid", or a connection that never carried it):
   sent again after the policy's wait (``Retry-After`` honoured), within ``attempts``;
@@ -29,7 +30,8 @@ outcome logged at WARNING on the ``coinflex_async`` logger, with each ``client_o
 
 REST batches are split into requests of 8 (the exchange's maximum), sent concurrently and
 answered in input order; answers are matched back to orders by ``clientOrderId`` (then
-``orderId``), since the exchange may answer a batch in another order than it was sent.
+``orderId``), since the exchange may answer a batch in another order than it was sent (the
+splitting, stamping and matching are ``_batches``'s, shared with the WebSocket commands).
 """
 
 from __future__ import annotations
@@ -37,17 +39,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-import msgspec
 from msgspec.json import Decoder
 
+from ._batches import (
+    MAX_BATCH,
+    MAX_RECV_WINDOW,
+    WS_MAX_MESSAGE_LENGTH,
+    WS_MAX_ORDERS,
+    WireOrder,
+    batch_body,
+    gather_batch,
+    match_answers,
+    recv_window_or,
+    split_batch,
+    window_fields,
+)
 from ._errors import (
-    APIError,
     BatchError,
     ClientClosedError,
     DecodeError,
@@ -56,27 +68,36 @@ from ._errors import (
     ServerError,
     TransportError,
 )
-from ._transport import RetryPolicy, Route, Transport
+from ._retry import FOREVER, RetryPolicy, sleep_unless
+from ._retry import run as run_retries
+from ._transport import Route, Transport
 from .models import OrderResult, OrderStatus
 from .models._base import Envelope, envelope_list_decoder
 from .models._values import OrderStatusValue
-from .models.requests import WireCancelOrder, WireModifyOrder, WireNewOrder
 
+# The pieces of an order request live in _batches; named here too for the modules that import
+# them from here (the stream).
 __all__ = [
     "CANCEL",
     "MAX_BATCH",
+    "MAX_RECV_WINDOW",
     "MODIFY",
     "PLACE",
+    "WS_MAX_MESSAGE_LENGTH",
+    "WS_MAX_ORDERS",
     "BatchError",
+    "WireOrder",
     "OrderBatchSender",
     "OrderKind",
     "OrderRecovery",
     "batch_body",
     "gather_batch",
     "match_answers",
+    "recv_window_or",
+    "split_batch",
+    "window_fields",
 ]
 
-MAX_BATCH = 8
 # Without retries there is one attempt, but lookups still need an interval: the policy default.
 _NO_RETRY = RetryPolicy(attempts=1)
 # Per-order refusals that mean "not applied, too rapid": sent again after the policy's wait.
@@ -84,14 +105,12 @@ _TOO_RAPID = frozenset({"20007"})
 
 log = logging.getLogger("coinflex_async")
 
-WireOrder = WireNewOrder | WireModifyOrder | WireCancelOrder
 # Sends some orders once; returns one result per order, in the order given. It calls its second
 # argument when the request is about to go on the wire (it may reach the exchange from then on).
 Send = Callable[[Sequence[WireOrder], Callable[[], None]], Awaitable[list[OrderResult]]]
 
 _results = envelope_list_decoder(OrderResult)
 _history = envelope_list_decoder(OrderStatus)
-_encoder = msgspec.json.Encoder()
 
 
 class OrderKind:
@@ -201,14 +220,17 @@ class OrderRecovery:
     ) -> list[OrderResult]:
         """Send ``orders`` until each is answered or settled; results in input order.
 
-        ``stop`` (optional) ends lookups at once when it resolves (a WebSocket stream closing):
-        orders still unsettled then raise ``OrderStatusUnknownError``.
+        Each attempt sends the orders still pending; the retry engine repeats an attempt only
+        for orders proven not applied: refused before they were applied (429, "too rapid", a
+        connection that never opened) or, after an ambiguous failure, not found by the lookup
+        the attempt itself made. ``stop`` (optional) ends lookups at once when it resolves (a
+        WebSocket stream closing): orders still unsettled then raise ``OrderStatusUnknownError``.
         """
         policy = self.policy
         answered: dict[int, OrderResult] = {}
         pending = list(range(len(orders)))
-        to_send = orders
-        attempt = 0
+        refused: list[int] = []  # the last answer's orders refused as too rapid
+        not_applied: BaseException | None = None  # an ambiguous failure the lookup settled
         sent_at = 0.0
         in_doubt = False  # a request that may have reached the exchange is not settled yet
 
@@ -216,60 +238,72 @@ class OrderRecovery:
             nonlocal in_doubt
             in_doubt = True
 
-        try:
-            while True:
-                attempt += 1
-                if attempt > 1:
-                    to_send = [orders[i] for i in pending]
-                sent_at = time.monotonic()
-                try:
-                    results = await send(to_send, leaving)
-                except RateLimitError as exc:
-                    # Refused before it was applied: wait as told, then send again.
-                    in_doubt = False
-                    if attempt >= policy.attempts or not policy.is_retryable(exc):
-                        raise
-                    await self._sleep(policy.wait_after(exc, attempt), stop)
-                    continue
-                except (TransportError, ServerError, DecodeError) as exc:
-                    if isinstance(exc, TransportError) and not exc.request_sent:
-                        in_doubt = False
-                        if attempt >= policy.attempts or self._transport.closed:
-                            raise
-                        await self._sleep(policy.wait_after(exc, attempt), stop)
-                        continue
-                    # Ambiguous: find out before anything is re-sent.
-                    resolved = await self._recover(
-                        kind, orders, pending, exc, sent_at, recv_window, where, stop
-                    )
-                    in_doubt = False
-                    answered.update(resolved)
-                    pending = [i for i in pending if i not in resolved]
-                    if not pending:
-                        return [answered[i] for i in range(len(orders))]
-                    if attempt >= policy.attempts:
-                        # Proven not applied, but no attempts left: a clear error.
-                        raise
-                    continue
+        async def attempt() -> list[OrderResult]:
+            nonlocal pending, refused, not_applied, sent_at, in_doubt
+            to_send = orders if len(pending) == len(orders) else [orders[i] for i in pending]
+            sent_at = time.monotonic()
+            try:
+                results = await send(to_send, leaving)
+            except RateLimitError:
+                in_doubt = False  # refused before it was applied
+                raise
+            except (TransportError, ServerError, DecodeError) as exc:
+                if isinstance(exc, TransportError) and not exc.request_sent:
+                    in_doubt = False  # the connection never carried it
+                    raise
+                # Ambiguous: find out before anything is sent again.
+                resolved = await self._recover(
+                    kind, orders, pending, exc, sent_at, recv_window, where, stop
+                )
                 in_doubt = False
-                for result in results:
-                    if not result.success and result.code in _TOO_RAPID:
-                        break
-                else:
-                    if len(pending) == len(orders):
-                        return results  # the common case: all answered at the first try
-                    answered.update(zip(pending, results, strict=True))
+                answered.update(resolved)
+                pending = [i for i in pending if i not in resolved]
+                if not pending:
                     return [answered[i] for i in range(len(orders))]
-                # Some orders were refused as too rapid (not applied): send those again.
-                refused = []
-                for index, result in zip(pending, results, strict=True):
-                    if not result.success and result.code in _TOO_RAPID:
-                        refused.append(index)
-                    answered[index] = result
-                if attempt >= policy.attempts:
-                    return [answered[i] for i in range(len(orders))]
-                pending = refused
-                await self._sleep(policy.wait_after(None, attempt), stop)
+                not_applied = exc  # proven not applied: may be sent again, at once
+                raise
+            in_doubt = False
+            refused = [
+                index
+                for index, result in zip(pending, results, strict=True)
+                if not result.success and result.code in _TOO_RAPID
+            ]
+            if not refused and len(pending) == len(orders):
+                return results  # the common case: all answered at the first try
+            answered.update(zip(pending, results, strict=True))
+            if refused:
+                pending = refused  # sent again if the engine allows, else answered as refused
+            return [answered[i] for i in range(len(orders))]
+
+        def retry_on(error: BaseException) -> bool:
+            if isinstance(error, RateLimitError):
+                return policy.is_retryable(error)
+            if error is not_applied:
+                return True
+            return (
+                isinstance(error, TransportError)
+                and not error.request_sent
+                and not self._transport.closed
+            )
+
+        def wait(error: BaseException | None, attempt: int) -> float:
+            if error is not None and error is not_applied:
+                return 0.0  # the lookup that proved the orders absent waited long enough
+            return policy.wait_after(error, attempt)
+
+        async def pause(seconds: float) -> None:
+            await self._sleep(seconds, stop)
+
+        try:
+            return await run_retries(
+                attempt,
+                policy,
+                retry_on=retry_on,
+                again=lambda _: bool(refused),
+                wait=wait,
+                sleep=pause,
+                name=where,
+            )
         except asyncio.CancelledError as cancelled:
             if in_doubt:
                 ids = [orders[i].client_order_id for i in pending]
@@ -280,14 +314,39 @@ class OrderRecovery:
                 self._settle_in_background(kind, orders, pending, sent_at, recv_window, where)
             raise
 
+    async def run_chunks(
+        self,
+        kind: OrderKind,
+        chunks: Sequence[Sequence[WireOrder]],
+        send: Send,
+        *,
+        recv_window: int | None,
+        where: str,
+        stop: asyncio.Future[None] | None = None,
+    ) -> list[OrderResult]:
+        """:meth:`run` for each chunk of a split batch (:func:`split_batch`), concurrently;
+        the results in input order, or ``BatchError`` (with the results of the chunks that
+        succeeded) when any failed."""
+        if len(chunks) == 1:
+            return await self.run(
+                kind, chunks[0], send, recv_window=recv_window, where=where, stop=stop
+            )
+        outcomes = await asyncio.gather(
+            *(
+                self.run(kind, c, send, recv_window=recv_window, where=where, stop=stop)
+                for c in chunks
+            ),
+            return_exceptions=True,
+        )
+        return gather_batch(chunks, outcomes)
+
     async def _sleep(self, seconds: float, stop: asyncio.Future[None] | None) -> None:
         """Sleep, ending at once when the client closes (or ``stop`` resolves)."""
-        if seconds <= 0 or self._transport.closed:
+        if self._transport.closed:
             return
-        waits: list[asyncio.Future[None]] = [self._transport.closed_future()]
-        if stop is not None:
-            waits.append(stop)
-        await asyncio.wait(waits, timeout=seconds)
+        closed = self._transport.closed_future()
+        stops = (closed,) if stop is None else (closed, stop)
+        await sleep_unless(seconds, *stops)
 
     async def _recover(
         self,
@@ -316,27 +375,29 @@ class OrderRecovery:
         rounds_after_deadline = self.policy.attempts
         resolved: dict[int, OrderResult] = {}
         waiting = list(pending)
-        while True:
-            await self._sleep(max(0.0, min(interval, deadline - time.monotonic())), stop)
+        metrics = self._transport.metrics
+
+        async def look_up() -> bool:
+            """One round of lookups; True when nothing is left to look up."""
+            nonlocal waiting, rounds_after_deadline
             if stop is not None and stop.done():
                 raise self._unknown(where, orders[waiting[0]], cause, "the stream was closed")
             past_deadline = time.monotonic() >= deadline
             settled, failed = await self._look_up(kind, orders, waiting)
-            metrics = self._transport.metrics
             if metrics is not None:
                 for _ in settled:
                     metrics.order_recovered("found")
             resolved.update(settled)
             waiting = [i for i in waiting if i not in settled]
             if not waiting:
-                return resolved
+                return True
             closed = any(isinstance(error, ClientClosedError) for _, error in failed)
             if past_deadline or closed:
                 if not failed:
                     if metrics is not None:
                         for _ in waiting:
                             metrics.order_recovered("absent")
-                    return resolved  # every order left was seen absent (or unchanged)
+                    return True  # every order left was seen absent (or unchanged)
                 rounds_after_deadline -= 1
                 if rounds_after_deadline <= 0 or closed:
                     if metrics is not None:
@@ -347,6 +408,27 @@ class OrderRecovery:
                         where, orders[index], cause, f"looking it up failed too ({error})"
                     )
                 waiting = [index for index, _ in failed]
+            return False
+
+        def until_next(_error: BaseException | None = None, _attempt: int = 0) -> float:
+            # Every interval until the deadline; the round at the deadline decides absence.
+            return max(0.0, min(interval, deadline - time.monotonic()))
+
+        async def pause(seconds: float) -> None:
+            await self._sleep(seconds, stop)
+
+        await pause(until_next())  # an order just applied is seldom visible at once
+        await run_retries(
+            look_up,
+            self.policy,
+            retry_on=lambda _: False,  # a round's own failures are the round's to count
+            again=lambda done: not done,
+            wait=until_next,
+            attempts=FOREVER,  # bounded by the deadline and the rounds after it
+            sleep=pause,
+            name=f"{where}: order lookup",
+        )
+        return resolved
 
     @staticmethod
     def _unknown(
@@ -466,15 +548,10 @@ class OrderBatchSender:
         # Errors that stop every request before it is sent are the caller's, not the batch's.
         self._transport.check_ready(route)
         post = partial(self._post, route, recv_window, response_type, answers)
-        run = self.recovery.run
-        if len(orders) <= MAX_BATCH:
-            return await run(kind, orders, post, recv_window=recv_window, where=route.name)
-        chunks = [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
-        outcomes = await asyncio.gather(
-            *(run(kind, c, post, recv_window=recv_window, where=route.name) for c in chunks),
-            return_exceptions=True,
+        chunks = split_batch(orders, max_count=MAX_BATCH)
+        return await self.recovery.run_chunks(
+            kind, chunks, post, recv_window=recv_window, where=route.name
         )
-        return gather_batch(chunks, outcomes)
 
     async def _post(
         self,
@@ -490,36 +567,6 @@ class OrderBatchSender:
             route, answers, body=body, retry=False, leaving=leaving
         )
         return match_answers(to_send, envelope.data, route.name)
-
-
-def batch_body(orders: Sequence[WireOrder], recv_window: int | None, response_type: str) -> bytes:
-    """The JSON body of POST /v2/orders/place|modify, DELETE /v2/orders/cancel."""
-    payload: dict[str, Any] = {}
-    if recv_window is not None:
-        payload["recvWindow"] = recv_window
-    payload["responseType"] = response_type
-    payload["timestamp"] = time.time_ns() // 1_000_000
-    payload["orders"] = orders
-    return _encoder.encode(payload)
-
-
-def gather_batch(
-    chunks: Sequence[Sequence[WireOrder]], outcomes: Sequence[list[OrderResult] | BaseException]
-) -> list[OrderResult]:
-    """The results of a split batch in input order, or ``BatchError`` if any part failed."""
-    results: list[OrderResult | None] = []
-    errors: list[BaseException] = []
-    for chunk, outcome in zip(chunks, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            if not isinstance(outcome, Exception):
-                raise outcome  # cancellation and the like are not the batch's to report
-            errors.append(outcome)
-            results.extend([None] * len(chunk))
-        else:
-            results.extend(outcome)
-    if errors:
-        raise BatchError(errors, results) from errors[0]
-    return [r for r in results if r is not None]
 
 
 def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
@@ -548,51 +595,3 @@ def _direct_status(found: OrderStatus) -> OrderStatusValue | None:
     if found.status == "OrderOpened":
         return "PARTIALLY_FILLED" if found.filled_quantity else "OPEN"
     return "FILLED" if found.status == "OrderMatched" else None
-
-
-def match_answers(
-    sent: Sequence[WireOrder], items: list[OrderResult], where: str
-) -> list[OrderResult]:
-    """The answers in the order of the orders sent; APIError if some order got none."""
-    if len(sent) == 1 and len(items) == 1:
-        return items  # one order, one answer: nothing to match
-    by_coid: dict[str, deque[int]] = defaultdict(deque)
-    by_oid: dict[str, deque[int]] = defaultdict(deque)
-    for index, order in enumerate(sent):
-        if order.client_order_id is not None:
-            by_coid[order.client_order_id].append(index)
-        oid = getattr(order, "order_id", None)
-        if oid is not None:
-            by_oid[oid].append(index)
-    matched: dict[int, OrderResult] = {}
-    leftovers: list[OrderResult] = []
-    for item in items:
-        found = _take(by_coid, item.client_order_id, matched)
-        if found is None:
-            found = _take(by_oid, item.order_id, matched)
-        if found is None:
-            leftovers.append(item)
-        else:
-            matched[found] = item
-    # Answers that name neither ID fill the remaining places in order.
-    free = [i for i in range(len(sent)) if i not in matched]
-    for index, item in zip(free, leftovers, strict=False):
-        matched[index] = item
-    if len(matched) < len(sent):
-        raise APIError(
-            f"the exchange answered {len(items)} of {len(sent)} orders", status=200, endpoint=where
-        )
-    return [matched[i] for i in range(len(sent))]
-
-
-def _take(
-    table: dict[str, deque[int]], key: str | None, matched: dict[int, OrderResult]
-) -> int | None:
-    if key is None:
-        return None
-    queue = table.get(key)
-    while queue:
-        index = queue.popleft()
-        if index not in matched:
-            return index
-    return None

@@ -5,7 +5,11 @@ The exchange's formula (spec, "Authentication")::
     msgString = Timestamp, Nonce, Verb, Host, Path and Body, joined by "\\n"
     Signature = base64(HMAC-SHA256(api_secret, msgString))
 
-Signing happens in a middleware, once per attempt, over what actually goes on the wire: the
+A WebSocket login signs less (spec, WebSocket "Authentication")::
+
+    Signature = base64(HMAC-SHA256(api_secret, timestamp_ms + "GET/auth/self/verify"))
+
+REST signing happens in a middleware, once per attempt, over what actually goes on the wire: the
 ``Host`` header aiohttp will send, the encoded path, and the exact JSON body (or else the exact
 query string). A retried attempt therefore gets a fresh timestamp, nonce and signature.
 """
@@ -25,11 +29,14 @@ __all__ = [
     "ACCESS_KEY_HEADER",
     "Credentials",
     "NonceSource",
+    "WS_LOGIN_PATH",
     "SigningMiddleware",
     "nonce_source_for",
     "sign_request",
+    "sign_ws_login",
     "signature_message",
     "utc_timestamp",
+    "ws_login_data",
 ]
 
 ACCESS_KEY_HEADER = "AccessKey"
@@ -141,6 +148,28 @@ def sign_request(
     message = signature_message(timestamp, nonce, method, host, path, body)
     digest = hmac.digest(secret, message.encode("utf-8"), "sha256")
     return base64.b64encode(digest).decode("ascii")
+
+
+# What a WebSocket login signs after its timestamp (not the REST message).
+WS_LOGIN_PATH = "GET/auth/self/verify"
+
+
+def sign_ws_login(secret: bytes, timestamp: str) -> str:
+    """The signature of a WebSocket ``login``: base64 HMAC-SHA256 of ``timestamp`` (ms, as the
+    text sent in the login's ``timestamp``) followed by ``GET/auth/self/verify``."""
+    digest = hmac.digest(secret, (timestamp + WS_LOGIN_PATH).encode("utf-8"), "sha256")
+    return base64.b64encode(digest).decode("ascii")
+
+
+def ws_login_data(credentials: Credentials, timestamp_ms: int | None = None) -> dict[str, str]:
+    """The ``data`` of a WebSocket ``{"op": "login", "data": ...}`` message, signed now (or at
+    ``timestamp_ms``)."""
+    timestamp = str(time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms)
+    return {
+        "apiKey": credentials.api_key,
+        "timestamp": timestamp,
+        "signature": sign_ws_login(credentials.secret_bytes, timestamp),
+    }
 
 
 def _body_line(request: ClientRequest) -> str:

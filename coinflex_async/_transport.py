@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from yarl import URL
 
 from ._errors import (
@@ -24,19 +22,26 @@ from ._errors import (
     ClientClosedError,
     CoinFlexError,
     DecodeError,
-    RateLimitError,
-    ServerError,
     TransportError,
     error_from_response,
     excerpt,
 )
 from ._ratelimit import REST, Limiter
+from ._retry import RetryPolicy, sleep_unless
+from ._retry import run as run_retries
 from ._signing import ACCESS_KEY_HEADER
 
 if TYPE_CHECKING:
     from ._metrics import Metrics
 
-__all__ = ["RetryPolicy", "Route", "Transport"]
+# RetryPolicy lives in _retry; named here too for the modules that import it from here.
+__all__ = [
+    "RetryPolicy",
+    "Route",
+    "Transport",
+    "caller_session_middlewares",
+    "forbid_silent_resend",
+]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -74,53 +79,6 @@ class Route:
         return self.method == "GET" if self.retry_safe is None else self.retry_safe
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How requests that are safe to repeat (GETs) are retried.
-
-    Retried: transport errors (connection refused or reset, timeouts), HTTP 5xx and 429. Waits
-    grow exponentially from ``backoff`` up to ``max_backoff`` seconds with full jitter; a 429's
-    ``Retry-After`` is honoured up to ``max_retry_after`` seconds (a longer one is raised to the
-    caller as :class:`~coinflex_async.RateLimitError` instead of sleeping). ``attempts`` counts
-    the first one: ``attempts=1`` never retries. Requests with side effects (POST, DELETE) are
-    never retried here; order requests have their own recovery (see ``private.place_orders``).
-
-    After an order request fails ambiguously its orders are looked up every
-    ``lookup_interval`` seconds (see ``coinflex_async._orders``).
-    """
-
-    attempts: int = 4
-    backoff: float = 0.2
-    max_backoff: float = 5.0
-    max_retry_after: float = 30.0
-    lookup_interval: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be >= 1")
-        if self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
-            raise ValueError("RetryPolicy waits must be >= 0")
-        if self.lookup_interval <= 0:
-            raise ValueError("RetryPolicy.lookup_interval must be > 0")
-
-    def is_retryable(self, error: BaseException) -> bool:
-        if isinstance(error, RateLimitError):
-            return error.retry_after is None or error.retry_after <= self.max_retry_after
-        return isinstance(error, (TransportError, ServerError))
-
-    def wait_after(self, error: BaseException | None, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            return error.retry_after
-        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
-        return random.uniform(0, ceiling)
-
-    def tenacity_wait(self, state: RetryCallState) -> float:
-        # tenacity numbers its own attempts; the first attempt of all ran before it took over.
-        error = state.outcome.exception() if state.outcome else None
-        return self.wait_after(error, state.attempt_number + 1)
-
-
 class Transport:
     """Sends requests for one client over its one session.
 
@@ -150,23 +108,11 @@ class Transport:
         self._limiter = limiter
         self.metrics = metrics
         self.retry = retry
-        # The first attempt runs outside tenacity (which costs ~40 us a call even when nothing
-        # fails); tenacity drives the attempts after a retryable failure.
-        self._retrying = (
-            AsyncRetrying(
-                stop=stop_after_attempt(retry.attempts - 1),
-                wait=retry.tenacity_wait,
-                retry=retry_if_exception(self._may_retry),
-                reraise=True,
-            )
-            if retry is not None and retry.attempts > 1
-            else None
-        )
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._is_closed = is_closed
         self._closed_waiter = closed_waiter
-        # The client's own session carries the timeout; a caller's session gets it (and the
-        # signing middleware after its own) with every request.
+        # The client's own session carries the timeout and the middlewares; a caller's session
+        # gets them with every request (see caller_session_middlewares).
         self._per_request: dict[str, Any] | None = None
         if own_session is False:
             self._per_request = {"timeout": self._timeout}
@@ -220,40 +166,41 @@ class Transport:
         may_retry = route.safe_to_retry if retry is None else retry
         if self.metrics is not None:
             return await self._measured(route, url, headers, body, decoder, may_retry, leaving)
-        if self._retrying is None or self.retry is None or not may_retry:
+        if self.retry is None or not may_retry:
             if self._limiter is None:  # one coroutine level less on the hot path
                 return await self._send(route, url, headers, body, decoder, leaving)
             return await self._attempt(route, url, headers, body, decoder, leaving)
-        # _with_retries() inlined: one coroutine level less for every GET.
+        # The first attempt is made here rather than in the retry engine: one coroutine level
+        # less for every GET. The engine decides from its error on.
         try:
             return await self._attempt(route, url, headers, body, decoder)
         except CoinFlexError as error:
-            if not self._may_retry(error):
-                raise
-            log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
-            await asyncio.sleep(self.retry.wait_after(error, 1))
-        return await self._retrying.copy()(self._attempt, route, url, headers, body, decoder)
+            failed = error
+        return await self._retried(
+            route, lambda: self._attempt(route, url, headers, body, decoder), failed
+        )
 
-    async def _with_retries(
+    def _retried(
         self,
-        attempt: Callable[..., Any],
         route: Route,
-        url: URL,
-        headers: dict[str, str],
-        body: bytes | None,
-        decoder: _Decodes[T],
-    ) -> T:
-        assert self._retrying is not None and self.retry is not None
-        try:
-            result: T = await attempt(route, url, headers, body, decoder)
-            return result
-        except CoinFlexError as error:
-            if not self._may_retry(error):
-                raise
-            log.debug("%s: attempt 1 failed (%s), retrying", route.name, type(error).__name__)
-            await asyncio.sleep(self.retry.wait_after(error, 1))
-        result = await self._retrying.copy()(attempt, route, url, headers, body, decoder)
-        return result
+        attempt: Callable[[], Awaitable[T]],
+        failed: BaseException | None = None,
+    ) -> Awaitable[T]:
+        """``attempt`` under the retry engine: repeated while the policy calls its errors
+        retryable and the client is open; waits end at once when the client closes."""
+        assert self.retry is not None
+        return run_retries(
+            attempt,
+            self.retry,
+            retry_on=self._may_retry,
+            sleep=self._sleep,
+            failed=failed,
+            name=route.name,
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        if not self._is_closed():  # closed: the next attempt fails at once, unretried
+            await sleep_unless(seconds, self._closed_waiter())
 
     async def _measured(
         self,
@@ -277,10 +224,12 @@ class Transport:
 
         started = time.perf_counter()
         try:
-            if self._retrying is None or self.retry is None or not may_retry:
+            if self.retry is None or not may_retry:
                 result: T = await attempt(route, url, headers, body, sized, leaving)
             else:
-                result = await self._with_retries(attempt, route, url, headers, body, sized)
+                result = await self._retried(
+                    route, lambda: attempt(route, url, headers, body, sized)
+                )
         except CoinFlexError as error:
             status = getattr(error, "status", 0)
             seconds = time.perf_counter() - started
@@ -392,7 +341,8 @@ class Transport:
         except aiohttp.ClientError as exc:
             if self._is_closed():
                 raise TransportError(f"{_where(route, url)}: the client was closed") from exc
-            raise TransportError(f"{_where(route, url)}: {type(exc).__name__}: {exc}") from exc
+            cause = exc.error if isinstance(exc, _NotResent) else exc
+            raise TransportError(f"{_where(route, url)}: {type(cause).__name__}: {cause}") from exc
         except RuntimeError as exc:
             # aiohttp raises RuntimeError("Session is closed") when close() won the race.
             if self._is_closed():
@@ -446,3 +396,51 @@ class _SizedDecoder(Generic[T]):
 def _where(route: Route, url: URL) -> str:
     """``"GET /v2/depth/BTC-USD-SWAP-LIN/5"``: the path as sent, for errors."""
     return f"{route.method} {url.raw_path}"
+
+
+# -- aiohttp's silent re-send ----------------------------------------------------------------
+# aiohttp re-sends a GET, PUT or DELETE once, by itself, when a kept-alive connection turns out
+# to be reset (ClientOSError / ServerDisconnectedError, RFC 9112 9.3.1). That re-send bypasses
+# the retry policy (attempts double) and repeats cancels, whose fate only an order lookup may
+# settle: every re-send is this module's decision. The tests that fail when aiohttp stops
+# honouring either switch below: tests/test_transport.py, "aiohttp's private attributes".
+
+
+def forbid_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Turn aiohttp's re-send off on the client's own session. There is no public switch:
+    ``_retry_connection`` is read per request by ``ClientSession._request`` (3.12 to 3.14)."""
+    session._retry_connection = False
+
+
+class _NotResent(aiohttp.ClientError):
+    """A reset that aiohttp must not answer with a re-send (it re-sends only on ClientOSError
+    and ServerDisconnectedError): carries the original error to the transport."""
+
+    def __init__(self, error: aiohttp.ClientError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _never_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """A middleware for a caller's session, which is not ours to reconfigure (the caller's own
+    requests keep aiohttp's behaviour): ours come out of a reset as an error aiohttp passes on
+    instead of re-sending."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # the connection never opened: nothing was sent, and aiohttp re-sends nothing
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _NotResent(exc) from exc
+
+
+def caller_session_middlewares(
+    session: aiohttp.ClientSession, signer: aiohttp.ClientMiddlewareType | None
+) -> tuple[aiohttp.ClientMiddlewareType, ...]:
+    """The middlewares for every request on a caller's session: a per-request ``middlewares=``
+    replaces the session's own, so those are kept (read from aiohttp's private
+    ``ClientSession._middlewares``, 3.12 to 3.14), between the re-send guard (outermost) and
+    the signer (innermost, so that it signs exactly what goes on the wire)."""
+    own: tuple[aiohttp.ClientMiddlewareType, ...] = tuple(session._middlewares or ())
+    return (_never_resend, *own, *((signer,) if signer is not None else ()))

@@ -22,7 +22,14 @@ import aiohttp
 import pytest
 
 import coinflex_async as cf
-from coinflex_async._signing import Credentials, NonceSource, sign_request
+from coinflex_async._signing import (
+    Credentials,
+    NonceSource,
+    sign_request,
+    sign_ws_login,
+    ws_login_data,
+)
+from coinflex_async.sim import Simulator
 from tests.loopback import Recorded, RecordingServer, Reply
 from tests.models import docs_examples as docs
 
@@ -459,3 +466,61 @@ async def test_error_texts_never_contain_the_secret_or_the_signature(
     for text in (str(error), repr(error), json.dumps(vars(error), default=str)):
         assert SECRET not in text
         assert signature not in text
+
+
+# -- the WebSocket login -------------------------------------------------------------------
+# The docs give the formula and a Python snippet but no worked example with values; the vector
+# below was computed with openssl from the snippet's placeholder secret:
+#   printf '1592492031982GET/auth/self/verify' | openssl dgst -sha256 -hmac 'API-SECRET' \
+#     -binary | base64
+
+
+def docs_login_snippet(api_secret: str, ts: str) -> str:
+    """The docs' Python example, as written there (spec, WebSocket "Authentication")."""
+    sig_payload = (ts + "GET/auth/self/verify").encode("utf-8")
+    return base64.b64encode(
+        hmac.new(api_secret.encode("utf-8"), sig_payload, hashlib.sha256).digest()
+    ).decode("utf-8")
+
+
+def test_the_ws_login_signature_matches_a_vector_computed_with_openssl() -> None:
+    signature = sign_ws_login(b"API-SECRET", "1592492031982")
+    assert signature == "Vk8OTOKH1H+YLpBdJVlgQUfemFLBAFhKWhmEJ33RvPY="
+
+
+@pytest.mark.parametrize("ts", ["1592492031982", "1", "1700000000000"])
+def test_the_ws_login_signature_is_the_docs_snippet(ts: str) -> None:
+    assert sign_ws_login(VECTOR_SECRET.encode(), ts) == docs_login_snippet(VECTOR_SECRET, ts)
+
+
+def test_the_ws_login_signs_its_own_timestamp_not_the_rest_message() -> None:
+    data = ws_login_data(Credentials("key", VECTOR_SECRET), timestamp_ms=1592492031982)
+    assert data == {
+        "apiKey": "key",
+        "timestamp": "1592492031982",
+        "signature": docs_login_snippet(VECTOR_SECRET, "1592492031982"),
+    }
+    now = ws_login_data(Credentials("key", VECTOR_SECRET))
+    assert abs(int(now["timestamp"]) - time.time() * 1000) < 5_000
+    assert now["signature"] == docs_login_snippet(VECTOR_SECRET, now["timestamp"])
+
+
+@pytest.mark.parametrize("secret_is_right", [True, False])
+async def test_the_simulator_accepts_the_ws_login_only_with_the_right_secret(
+    secret_is_right: bool,
+) -> None:
+    """Over a real WebSocket, with a plain aiohttp client: the simulator checks the signature
+    from its own reading of the docs."""
+    async with Simulator() as sim:
+        account = sim.create_account()
+        secret = account.api_secret if secret_is_right else account.api_secret + "x"
+        data = ws_login_data(Credentials(account.api_key, secret))
+        async with aiohttp.ClientSession() as session, session.ws_connect(sim.ws_url) as ws:
+            await ws.send_json({"op": "login", "tag": "1", "data": data})
+            answer = await ws.receive_json(timeout=5)
+            while answer.get("event") != "login":  # the connection's greeting ("nonce") first
+                answer = await ws.receive_json(timeout=5)
+    assert answer["event"] == "login"
+    assert str(answer["success"]).lower() == str(secret_is_right).lower()
+    if not secret_is_right:
+        assert answer["code"] == "20000"

@@ -4,9 +4,12 @@ re-sent. Attempts are counted at the server."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import pytest
 
 import coinflex_async as cf
@@ -276,3 +279,111 @@ async def test_a_get_on_reset_connections_is_sent_exactly_attempts_times(
 def test_a_retry_policy_refuses_nonsense(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         cf.RetryPolicy(**options)  # type: ignore[arg-type]
+
+
+# -- aiohttp's private attributes ----------------------------------------------------------
+# aiohttp re-sends a GET or DELETE once by itself when a kept-alive connection turns out to be
+# reset. The client turns that off on its own session (``_retry_connection``) and guards its
+# requests on a caller's session with a middleware (which keeps the caller's own middlewares,
+# read from ``_middlewares``: tests/test_client.py, "caller-owned sessions"). These tests fail
+# when aiohttp stops honouring either: the server counts what arrives.
+
+
+@pytest.fixture
+async def keep_alive_then_reset() -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
+    """A loopback server that answers the first request on each connection (and keeps the
+    connection alive), then resets the connection when the next request arrives on it.
+
+    Yields its base URL and every request's (method, path) as it arrived."""
+    arrived: list[tuple[str, str]] = []
+    bodies = {"/v2/ticker": docs.TICKER, "/v2/cancel/orders": docs.CANCEL_ALL}
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                method, path, _ = head.split(b" ", 2)
+                arrived.append((method.decode(), path.decode()))
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        await reader.readexactly(int(line.split(b":")[1]))
+                if served:
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.close()
+                    return
+                body = bodies[path.decode()]
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Connection: keep-alive\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+                await writer.drain()
+                served += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", arrived
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize("session_owner", ["client", "caller"])
+async def test_a_reset_kept_alive_connection_never_resends_a_delete(
+    keep_alive_then_reset: tuple[str, list[tuple[str, str]]], session_owner: str
+) -> None:
+    url, arrived = keep_alive_then_reset
+    session = aiohttp.ClientSession() if session_owner == "caller" else None
+    try:
+        async with client_for(url, session=session, retry=None) as client:
+            await client.public.ticker()  # opens the connection the DELETE will reuse
+            with pytest.raises(cf.TransportError) as caught:
+                await client.private.cancel_all_orders()
+    finally:
+        if session is not None:
+            await session.close()
+    assert type(caught.value) is cf.TransportError
+    assert caught.value.request_sent is True
+    assert arrived == [("GET", "/v2/ticker"), ("DELETE", "/v2/cancel/orders")]
+
+
+@pytest.mark.parametrize("session_owner", ["client", "caller"])
+@pytest.mark.parametrize("attempts", [1, 3])
+async def test_a_reset_kept_alive_get_is_sent_as_often_as_the_policy_says(
+    keep_alive_then_reset: tuple[str, list[tuple[str, str]]], session_owner: str, attempts: int
+) -> None:
+    """The policy's count, never aiohttp's extra one: with 1 attempt the reset GET arrives once;
+    with 3, the second attempt goes out on a fresh connection and succeeds."""
+    url, arrived = keep_alive_then_reset
+    session = aiohttp.ClientSession() if session_owner == "caller" else None
+    policy = cf.RetryPolicy(attempts=attempts, backoff=0.001)
+    try:
+        async with cf.Client(base_url=url, session=session, retry=policy) as client:
+            await client.public.ticker()
+            if attempts == 1:
+                with pytest.raises(cf.TransportError):
+                    await client.public.ticker()
+            else:
+                await client.public.ticker()
+    finally:
+        if session is not None:
+            await session.close()
+    assert arrived == [("GET", "/v2/ticker")] * (2 if attempts == 1 else 3)
+
+
+async def test_a_callers_session_keeps_aiohttps_resend_for_its_own_requests(
+    keep_alive_then_reset: tuple[str, list[tuple[str, str]]],
+) -> None:
+    """The guard is ours, not the session's: the caller's own GET on the same session is still
+    re-sent by aiohttp (which also shows that the server's reset is one aiohttp re-sends on)."""
+    url, arrived = keep_alive_then_reset
+    async with aiohttp.ClientSession() as session:
+        async with cf.Client(base_url=url, session=session, retry=None) as client:
+            await client.public.ticker()
+        async with session.get(f"{url}/v2/ticker") as response:
+            assert response.status == 200
+    assert arrived == [("GET", "/v2/ticker")] * 3

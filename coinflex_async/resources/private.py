@@ -11,13 +11,13 @@ import msgspec
 from msgspec.json import Decoder
 
 from .. import _endpoints as ep
+from .._batches import recv_window_or
 from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError
 from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
-    check_int,
     check_response_type,
 )
 from ..models import (
@@ -685,9 +685,7 @@ class Private:
         )
 
     def _window(self, recv_window: int | None) -> int:
-        if recv_window is None:
-            return self._recv_window
-        return check_int("recv_window", recv_window, low=1, high=3_600_000)
+        return recv_window_or(recv_window, self._recv_window)
 
 
 def _accepted(result: OrderResult, route: Route) -> AcceptedOrder:

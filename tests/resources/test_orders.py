@@ -4,17 +4,28 @@ and the recovery of an order request that failed ambiguously (never placed twice
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import msgspec
 import pytest
 
 import coinflex_async as cf
+from coinflex_async._batches import (
+    MAX_BATCH,
+    WS_MAX_MESSAGE_LENGTH,
+    WS_MAX_ORDERS,
+    recv_window_or,
+    split_batch,
+    window_fields,
+)
 from coinflex_async.models import requests as order_requests
 from tests.loopback import Recorded, RecordingServer, Reply, spec_signature
 from tests.models import docs_examples as docs
@@ -971,3 +982,110 @@ async def test_place_timeout_then_found_by_lookup_returns_it_with_one_post(
 
     assert [r.method for r in server.requests] == ["POST", "GET"]
     assert result.order_id == "304408197314577143"
+
+
+# -- the pieces an order request is built from (shared with the WebSocket commands) -----------
+
+
+def test_window_fields_stamp_now_and_carry_the_recv_window() -> None:
+    before = time.time_ns() // 1_000_000
+    fields = window_fields(5000)
+    after = time.time_ns() // 1_000_000
+    assert set(fields) == {"timestamp", "recvWindow"}
+    assert before <= fields["timestamp"] <= after
+    assert fields["recvWindow"] == 5000
+    assert window_fields(None, timestamp=1_600_000_000_000) == {"timestamp": 1_600_000_000_000}
+
+
+@pytest.mark.parametrize(("given", "sent"), [(None, 7000), (1, 1), (3_600_000, 3_600_000)])
+def test_recv_window_or_takes_the_calls_window_else_the_default(
+    given: int | None, sent: int
+) -> None:
+    assert recv_window_or(given, 7000) == sent
+
+
+@pytest.mark.parametrize("bad", [0, 3_600_001, True, 1.5, "5000"])
+def test_recv_window_or_refuses_a_bad_window(bad: Any) -> None:
+    with pytest.raises(cf.ValidationError, match="recv_window"):
+        recv_window_or(bad, 7000)
+
+
+@pytest.mark.parametrize(("count", "sizes"), [(1, [1]), (8, [8]), (9, [8, 1]), (20, [8, 8, 4])])
+def test_split_batch_by_count_cuts_requests_of_eight(count: int, sizes: list[int]) -> None:
+    orders = list(range(count))
+    chunks = split_batch(orders, max_count=MAX_BATCH)
+    assert [len(c) for c in chunks] == sizes
+    assert [o for c in chunks for o in c] == orders
+
+
+def ws_message(orders: Sequence[Any], fields: dict[str, int]) -> bytes:
+    """A WebSocket batch command as the docs show one: each order carries the window fields."""
+    items = [{**msgspec.to_builtins(o), **fields} for o in orders]
+    return msgspec.json.encode({"op": "placeorders", "tag": "4294967295", "dataArray": items})
+
+
+STOP_ORDER: dict[str, Any] = {
+    "market_code": SWAP,
+    "side": "BUY",
+    "quantity": "0.1",
+    "order_type": "STOP",
+    "stop_price": "54000",
+    "limit_price": "54900",
+    "time_in_force": "GTC",
+}
+
+
+@pytest.mark.parametrize("order_count", [1, 19, 20, 21, 45, 100])
+def test_split_batch_packs_websocket_commands_up_to_the_message_length(order_count: int) -> None:
+    """Packed greedily: every message fits the length limit and the count, and the next order
+    would not have fitted; the chunks are the orders in their order."""
+    ids = order_requests.ClientOrderIds()
+    fields = window_fields(5000)
+    orders = [
+        order_requests.to_wire_new(
+            {
+                **STOP_ORDER,
+                "quantity": "0." + "1" * (i % 7 + 1),
+                "limit_price": str(54_900 + i),
+            },
+            i,
+            ids,
+        )
+        for i in range(order_count)
+    ]
+    overhead = len(ws_message([], fields))
+    chunks = split_batch(
+        orders,
+        max_count=WS_MAX_ORDERS,
+        max_length=WS_MAX_MESSAGE_LENGTH,
+        length=lambda order: len(ws_message([order], fields)) - overhead,
+        overhead=overhead,
+    )
+    assert [o for c in chunks for o in c] == orders
+    for chunk, following in itertools.pairwise(chunks):
+        assert len(ws_message(chunk, fields)) <= WS_MAX_MESSAGE_LENGTH
+        assert len(chunk) <= WS_MAX_ORDERS
+        grown = [*chunk, following[0]]
+        assert len(grown) > WS_MAX_ORDERS or len(ws_message(grown, fields)) > WS_MAX_MESSAGE_LENGTH
+    assert len(ws_message(chunks[-1], fields)) <= WS_MAX_MESSAGE_LENGTH
+    # These orders are ~230 characters as sent: fewer than 20 fit one message.
+    if order_count >= 20:
+        assert 10 <= len(chunks[0]) < WS_MAX_ORDERS
+
+
+def test_split_batch_sends_an_order_too_long_for_any_message_alone() -> None:
+    lengths = {"a": 10, "huge": 500, "b": 10, "c": 10}
+    chunks = split_batch(list(lengths), max_count=20, max_length=100, length=lengths.__getitem__)
+    assert chunks == [["a"], ["huge"], ["b", "c"]]
+
+
+def test_split_batch_counts_the_overhead_and_the_commas() -> None:
+    def split(max_length: int) -> list[Sequence[str]]:
+        return split_batch(
+            list("xyz"), max_count=20, max_length=max_length, length=lambda _: 30, overhead=10
+        )
+
+    # 10 + 3 * 30 + 2 commas = 102: one character less and the third order starts a message.
+    assert split(101) == [["x", "y"], ["z"]]
+    assert split(102) == [["x", "y", "z"]]
+    assert split_batch(list("xyz"), max_count=2, max_length=99, length=len) == [["x", "y"], ["z"]]
