@@ -10,13 +10,16 @@ import os
 import signal
 import ssl
 import sys
+import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from ._numbers import format_decimal
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
 
+DAY_MS = 86_400_000
 DEMO_BALANCES = {"USD": "1000000", "BTC": "100", "ETH": "1000", "FLEX": "1000000"}
 
 
@@ -49,7 +52,16 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)"
     )
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    parser.add_argument(
+        "--seed-history",
+        metavar="DAYS",
+        type=int,
+        help="give the funded account a history of the last DAYS days (fills, orders,"
+        " funding, mints, redemptions, borrows, repayments) for `coinflex history`",
+    )
     args = parser.parse_args(argv)
+    if args.seed_history is not None and args.seed_history < 1:
+        parser.error("--seed-history takes a number of days, 1 or more")
     if (args.api_key is None) != (args.api_secret is None):
         parser.error("--api-key and --api-secret go together")
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -76,6 +88,21 @@ def _balances_line(account: SimAccount) -> str:
     return ", ".join(f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES)
 
 
+def _seed(simulator: Simulator, account: SimAccount, days: int | None) -> str:
+    """The account's history of the last ``days`` days (before any trading, as seeding needs),
+    described for the banner; nothing without ``--seed-history``."""
+    if days is None:
+        return ""
+    end = time.time_ns() // 1_000_000 - 1
+    start = end - days * DAY_MS
+    counts = simulator.seed_history(account, start=start, end=end)
+    since = datetime.fromtimestamp(start // 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{counts.trades} trades, {counts.orders} orders, {counts.funding_payments} funding"
+        f" payments since {since} UTC"
+    )
+
+
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
     simulator = Simulator(
@@ -85,6 +112,7 @@ async def _serve(args: argparse.Namespace) -> None:
         ssl_context=_server_context(args.tls_cert, args.tls_key),
     )
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
+    seeded = _seed(simulator, account, args.seed_history)
     if not args.no_liquidity:
         simulator.add_liquidity()
     stop = asyncio.Event()
@@ -106,14 +134,18 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)
         print(f"balances:   {_balances_line(account)}", flush=True)
+        if seeded:
+            print(f"history:    {seeded}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:
         await simulator.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    prog = _program_name()
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM; ``prog`` names the command in usage and errors (default:
+    what the user typed)."""
+    prog = prog or _program_name()
     args = _parse_args(argv, prog)
     try:
         with contextlib.suppress(KeyboardInterrupt):
