@@ -201,6 +201,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(cf.__version__, prog_name="coinflex", message="%(prog)s %(version)s")
 def cli() -> None:
     """CoinFLEX v2 from the command line: market data, the account, whole histories.
 
