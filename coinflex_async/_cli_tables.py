@@ -24,7 +24,7 @@ import coinflex_async as cf
 
 __all__ = ["Column", "columns_of", "format_time", "render"]
 
-Kind = Literal["code", "text", "number", "time", "date"]
+Kind = Literal["code", "number", "time", "date"]
 
 
 @dataclass(frozen=True)
@@ -184,13 +184,12 @@ def render(model: type, items: Iterable[Any], *, title: str, terminal: bool) -> 
         caption = f"not shown for width: {names} (all fields: --json)"
     table = Table(title=Text(title), caption=caption)
     for column in columns:
-        numeric = column.kind == "number"
         table.add_column(
             column.header,
-            justify="right" if numeric else "left",
-            no_wrap=column.kind != "text",
-            overflow="fold" if column.kind == "text" else "ellipsis",
-            min_width=widths[column.field] if column.kind in ("code", "time") else None,
+            justify="right" if column.kind == "number" else "left",
+            no_wrap=True,  # a code, an ID or a number is read whole or not at all
+            overflow="ellipsis",
+            min_width=widths[column.field] if column.kind != "number" else None,
         )
     for index in range(len(rows)):
         table.add_row(*(Text(cells[c.field][index]) for c in columns))
