@@ -1,11 +1,19 @@
-"""Sessions: tests, lint, typecheck, demo, bench, bench_ws, bench_smoke, history_export,
-ccxt_compat, docs, plugin_project, aioresponses. Each runs in its own venv made from the
-interpreter that runs nox, so a fresh machine needs only Python and `pip install nox`."""
+"""Sessions: tests, pythons, lint, typecheck, demo, bench, bench_ws, bench_smoke,
+history_export, ccxt_compat, docs, plugin_project, aioresponses, stream_aiohttp313,
+release_check. Each runs in its own venv made from the interpreter that runs nox (3.11 by
+default; `pythons` finds the other supported ones), so a fresh machine needs only Python and
+`pip install nox`."""
 
 from __future__ import annotations
 
+import glob
+import os
+import re
 import shutil
+import subprocess
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -27,12 +35,63 @@ AIORESPONSES = (AIOHTTP_313, "aioresponses==0.7.9", "pytest", "pytest-asyncio")
 
 REPO = Path(__file__).parent.resolve()
 
+# requires-python = ">=3.10": `tests` runs the whole suite on the default interpreter (3.11);
+# `pythons` runs OTHER_PYTHONS_TESTS on each of the others this machine has.
+OTHER_PYTHONS = ("3.10", "3.12", "3.13")
+# Unit, loopback, end-to-end, plugin and simulator tests. Left to 3.11: the reliability runs
+# (timing-bound, minutes), the static-typing checks (mypy targets 3.11) and the benchmarks'.
+OTHER_PYTHONS_TESTS = ("tests", "--ignore=tests/reliability", "--ignore=tests/static_typing")
+
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite (unit, loopback, simulator end-to-end, reliability)."""
     session.install("-e", ".[test,cli]")
     session.run("pytest", *session.posargs)
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` (``"3.12"``) on this machine, or None. pyenv's builds
+    first (its shims fail unless that version is selected), then PATH and the usual places;
+    each candidate is asked its version, so a shim that fails or lies is passed over."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    builds = glob.glob(str(pyenv / "versions" / f"{version}.*" / "bin" / "python3"))
+    candidates = sorted(builds, reverse=True)  # the newest patch release first
+    candidates += [
+        path
+        for path in (shutil.which(f"python{version}"), f"/usr/bin/python{version}")
+        if path is not None
+    ]
+    for path in candidates:
+        try:
+            found = subprocess.run(
+                [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        except OSError:
+            continue
+        if found.returncode == 0 and found.stdout.strip() == version:
+            return path
+    return None
+
+
+@nox.session(python=False)
+@nox.parametrize("version", OTHER_PYTHONS)
+def pythons(session: nox.Session, version: str) -> None:
+    """The tests on each supported Python besides 3.11 that this machine has (3.10, 3.12,
+    3.13): unit, end-to-end, plugin and simulator tests (OTHER_PYTHONS_TESTS, or the pytest
+    arguments after ``--``). A Python the machine lacks is skipped, saying so."""
+    interpreter = find_python(version)
+    if interpreter is None:
+        session.skip(f"Python {version} not found (pyenv's versions, PATH): not tested on it")
+    session.log(f"Python {version}: {interpreter}")
+    venv = REPO / ".nox" / f"pythons-{version}"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        session.run(interpreter, "-m", "venv", "--clear", str(venv), external=True)
+    session.run(python, "-m", "pip", "install", "-q", "-e", f"{REPO}[test,cli]", external=True)
+    tests = session.posargs or OTHER_PYTHONS_TESTS
+    session.run(python, "-m", "pytest", "-p", "no:cacheprovider", "-q", *tests, external=True)
 
 
 @nox.session
@@ -216,3 +275,80 @@ def aiohttp_newest(session: nox.Session) -> None:
     session.install("--upgrade", "aiohttp")
     session.run("python", "-c", "import aiohttp; print('aiohttp', aiohttp.__version__)")
     session.run("pytest", "-p", "no:cacheprovider", "-q", *AIOHTTP_TESTS, *session.posargs)
+
+
+@nox.session(reuse_venv=False)
+def release_check(session: nox.Session) -> None:
+    """The release as a user installs it: wheel and sdist built (python -m build), `twine
+    check --strict`, the wheel's contents checked (py.typed, the simulator, the pytest plugin,
+    no tests or benchmarks), then the wheel installed into a fresh venv that runs `coinflex
+    demo` from outside the checkout and reports the version the build was made as."""
+    session.install("build", "twine")
+    work = Path(tempfile.mkdtemp(prefix="coinflex-release-"))
+    try:
+        dist = work / "dist"
+        session.run("python", "-m", "build", "--outdir", str(dist), str(REPO))
+        (wheel,) = dist.glob("*.whl")
+        (sdist,) = dist.glob("*.tar.gz")
+        session.run("twine", "check", "--strict", str(wheel), str(sdist))
+        version = _check_wheel(session, wheel)
+        _check_sdist(session, sdist, version)
+
+        venv = work / "venv"
+        session.run("python", "-m", "venv", str(venv))
+        python, coinflex = str(venv / "bin" / "python"), str(venv / "bin" / "coinflex")
+        session.run(python, "-m", "pip", "install", "-q", str(wheel), external=True)
+        session.chdir(work)  # outside the checkout: nothing is imported from it
+        report = "import coinflex_async as c, importlib.metadata as m; print(c.__version__, m.version('coinflex_async'), c.__file__)"  # noqa: E501
+        shown = (session.run(python, "-c", report, external=True, silent=True) or "").split()
+        session.log(f"installed: {' '.join(shown)}")
+        if shown[:2] != [version, version] or not shown[2].startswith(str(venv)):
+            session.error(f"installed {shown}, built {version} (expected from {venv})")
+        session.run(coinflex, "demo", external=True)
+    finally:
+        session.chdir(REPO)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_wheel(session: nox.Session, wheel: Path) -> str:
+    """What a user's install gets; returns the version the wheel was built as."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(n for n in names if n.endswith(".dist-info/METADATA")).rsplit("/", 1)[0]
+        text = archive.read(f"{info}/METADATA").decode()
+        entries = archive.read(f"{info}/entry_points.txt").decode()
+    version = re.search(r"^Version: (\S+)$", text, re.MULTILINE)
+    built = version.group(1) if version else ""
+    source = (REPO / "coinflex_async" / "_version.py").read_text()
+    declared = re.search(r'__version__ = "([^"]+)"', source)
+    problems = []
+    if not built or not declared or built != declared.group(1):
+        problems.append(f"built as {built!r}, coinflex_async/_version.py says {declared}")
+    if f"-{built}-" not in wheel.name:
+        problems.append(f"{wheel.name} does not carry version {built}")
+    for needed in ("coinflex_async/py.typed", "coinflex_async/sim/__init__.py",
+                   "coinflex_async/sim/pytest_plugin.py", "coinflex_async/_cli.py"):  # fmt: skip
+        if needed not in names:
+            problems.append(f"{needed} missing")
+    strays = [n for n in names if n.split("/")[0] in ("tests", "benchmarks", "examples", "docs")]
+    if strays:
+        problems.append(f"not part of the package: {strays[:5]}")
+    for entry in ("coinflex = ", "coinflex-sim = ", "coinflex_async.sim.pytest_plugin = "):
+        if entry not in entries:
+            problems.append(f"entry point {entry.strip(' =')} missing")
+    if problems:
+        session.error(f"{wheel.name}: " + "; ".join(problems))
+    session.log(f"{wheel.name}: {len(names)} files, version {built}, py.typed and sim present")
+    return built
+
+
+def _check_sdist(session: nox.Session, sdist: Path, version: str) -> None:
+    """The source release builds the same version and carries what a rebuild needs."""
+    top = f"coinflex_async-{version}"
+    with tarfile.open(sdist) as archive:
+        names = set(archive.getnames())
+    needed = [f"{top}/{n}" for n in ("pyproject.toml", "README.md", "coinflex_async/py.typed")]
+    missing = [n for n in needed if n not in names]
+    if missing or sdist.name != f"{top}.tar.gz":
+        session.error(f"{sdist.name}: missing {missing} (or not named {top}.tar.gz)")
+    session.log(f"{sdist.name}: {len(names)} files")

@@ -34,6 +34,7 @@ from ._metrics import Metrics
 from ._ratelimit import RateLimits, Window
 from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
+from ._version import __version__ as __version__  # the one place it is written
 from .models import *  # noqa: F403 - the models are part of the public API
 from .models import __all__ as _models_all
 from .models._values import (
@@ -72,8 +73,6 @@ from .models.stream import (
     TickerEvent,
     TradeEvent,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LIVE_URL",

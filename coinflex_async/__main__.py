@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["sim"]:
         from coinflex_async.sim.__main__ import main as sim_main
 
-        return sim_main(args[1:])
+        return sim_main(args[1:], prog="coinflex sim")
     try:
         from coinflex_async._cli import main as cli_main
     except ImportError as exc:

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterat
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import IO, Any, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 import msgspec
@@ -122,28 +122,15 @@ def json_line(item: Any) -> str:
 
 
 def show(model: type, items: Iterable[Any], *, as_json: bool, title: str) -> None:
-    """Items as a table for people, or as JSON lines for programs."""
+    """Items as a table for people (``_cli_tables``: the columns a person needs, fitted to a
+    terminal), or as JSON lines carrying every field for programs."""
     if as_json:
         for item in items:
             click.echo(json_line(item))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from ._cli_tables import render
 
-    names = field_names(model)
-    table = Table(title=title, show_lines=False)
-    for name in names:
-        table.add_column(name, overflow="fold")
-    rows = 0
-    for item in items:
-        table.add_row(*(_cell(getattr(item, name)) for name in names))
-        rows += 1
-    # A pipe or a file gets the whole table, unfolded; a terminal gets what fits.
-    console = Console(width=None if sys.stdout.isatty() else 100_000)
-    if rows:
-        console.print(table)
-    else:
-        console.print(f"{title}: none")
+    render(model, items, title=title, terminal=sys.stdout.isatty())
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -164,18 +151,31 @@ def _client(base_url: str, *, signed: bool) -> cf.Client:
     return cf.Client(key, secret, base_url=base_url)
 
 
-def _run(work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def _run(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
     """Run one command; map failures to the exit statuses and one-line messages."""
     try:
         asyncio.run(work())
     except (Usage, cf.ValidationError) as exc:
         _fail(str(exc), 2)
+    except BrokenPipeError:
+        _reader_gone()
     except cf.CoinFlexError as exc:
         _fail(f"{type(exc).__name__}: {exc}", 1)
     except OSError as exc:  # the output file
         _fail(f"{type(exc).__name__}: {exc}", 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of our output stopped reading (``coinflex markets | head -1``): not an
+    error, so exit 0 in silence. Caught where it happens, before click turns it into status 1.
+    stdout goes to the null device, so that the interpreter's flush at exit does not fail on
+    the closed pipe again (the Python docs' "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(0)
 
 
 def _fail(message: str, status: int) -> None:
@@ -201,6 +201,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(cf.__version__, prog_name="coinflex", message="%(prog)s %(version)s")
 def cli() -> None:
     """CoinFLEX v2 from the command line: market data, the account, whole histories.
 
@@ -213,7 +214,7 @@ def demo() -> None:
     """Run the client against the embedded simulator (needs no extra)."""
     from ._demo import run_demo
 
-    asyncio.run(run_demo())
+    _run(run_demo)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
@@ -222,7 +223,7 @@ def sim(args: tuple[str, ...]) -> None:
     """Serve the local simulated exchange (python -m coinflex_async.sim; --help for options)."""
     from .sim.__main__ import main as sim_main
 
-    sys.exit(sim_main(list(args)))
+    sys.exit(sim_main(list(args), prog="coinflex sim"))
 
 
 @cli.command()
@@ -270,7 +271,10 @@ def depth(market: str, level: int, base_url: str | None, as_json: bool) -> None:
             return
         rows = [_Side("ask", lv.price, lv.quantity) for lv in reversed(book.asks)]
         rows += [_Side("bid", lv.price, lv.quantity) for lv in book.bids]
-        show(_Side, rows, as_json=False, title=f"{book.market_code} at {book.timestamp}")
+        from ._cli_tables import format_time
+
+        when = format_time(book.timestamp)
+        show(_Side, rows, as_json=False, title=f"{book.market_code}\n{when} UTC")
 
     _run(work)
 
@@ -492,7 +496,19 @@ class _Progress:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``coinflex``; returns the exit status."""
+    """Run ``coinflex``; returns the exit status. Output into a pipe whose reader has stopped
+    reading (``coinflex markets | head -1``) ends the command quietly with status 0."""
+    try:
+        status = _main(argv)
+        # Flushed here, so that a reader gone while the last lines waited in the buffer is met
+        # below rather than by the interpreter's flush at exit (a message and status 120).
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_gone()
+    return status
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="coinflex", standalone_mode=False)
     except click.exceptions.Abort:

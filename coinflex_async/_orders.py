@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -307,9 +308,10 @@ class OrderRecovery:
         except asyncio.CancelledError as cancelled:
             if in_doubt:
                 ids = [orders[i].client_order_id for i in pending]
-                cancelled.add_note(
+                _add_note(
+                    cancelled,
                     f"{where}: cancelled with client_order_id(s) {ids} in flight; "
-                    "they are being settled in the background (see the log)"
+                    "they are being settled in the background (see the log)",
                 )
                 self._settle_in_background(kind, orders, pending, sent_at, recv_window, where)
             raise
@@ -595,3 +597,12 @@ def _direct_status(found: OrderStatus) -> OrderStatusValue | None:
     if found.status == "OrderOpened":
         return "PARTIALLY_FILLED" if found.filled_quantity else "OPEN"
     return "FILLED" if found.status == "OrderMatched" else None
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)``, which Python 3.10 lacks: there the note is kept in
+    ``__notes__`` as 3.11 keeps it (readable by code; 3.10's tracebacks do not show it)."""
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:
+        error.__notes__ = [*getattr(error, "__notes__", []), note]

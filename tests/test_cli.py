@@ -88,7 +88,7 @@ async def coinflex(*args: str, env: dict[str, str] | None = None, **options: Any
 async def test_markets_as_a_table_and_as_json_lines(exchange: Exchange) -> None:
     table = await coinflex("markets", env={"COINFLEX_BASE_URL": exchange.sim.url})
     assert table.status == 0, table.err
-    assert "market_code" in table.out and SWAP in table.out
+    assert "┃ market " in table.out and f"│ {SWAP} " in table.out
     lines = await coinflex("markets", "--json", "--base-url", exchange.sim.url)
     assert lines.status == 0, lines.err
     markets = [json.loads(line) for line in lines.out.splitlines()]
@@ -297,7 +297,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         if name == "sim":
             continue  # its --help is the simulator's own parser (checked below)
         assert main(args) == 0, name
-        assert "Usage:" in capsys.readouterr().out, name
+        assert capsys.readouterr().out.startswith(f"Usage: coinflex {name or ''}"), name
     assert set(HISTORY_KINDS) == {
         "trades", "orders", "funding-payments", "public-trades", "candles", "funding-rates",
         "mint", "redeem", "borrow", "repay",
@@ -306,7 +306,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 async def test_sim_and_its_help_run_through_the_command() -> None:
     run = await coinflex("sim", "--help")
-    assert run.status == 0 and "--port" in run.out
+    assert run.status == 0 and "--port" in run.out and "--seed-history" in run.out
+    assert run.out.startswith("usage: coinflex sim ")
 
 
 def test_times_are_iso_dates_date_times_or_ms() -> None:

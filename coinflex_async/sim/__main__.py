@@ -10,7 +10,9 @@ import os
 import signal
 import ssl
 import sys
+import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from ._drivers import MarketDriver
 from ._numbers import format_decimal
@@ -19,6 +21,7 @@ from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
 
+DAY_MS = 86_400_000
 DEMO_BALANCES = {"USD": "1000000", "BTC": "100", "ETH": "1000", "FLEX": "1000000"}
 
 
@@ -59,7 +62,16 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         "(a house market maker and takers; the books then start with its quotes)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --market random (default 0)")
+    parser.add_argument(
+        "--seed-history",
+        metavar="DAYS",
+        type=int,
+        help="give the funded account a history of the last DAYS days (fills, orders,"
+        " funding, mints, redemptions, borrows, repayments) for `coinflex history`",
+    )
     args = parser.parse_args(argv)
+    if args.seed_history is not None and args.seed_history < 1:
+        parser.error("--seed-history takes a number of days, 1 or more")
     if (args.api_key is None) != (args.api_secret is None):
         parser.error("--api-key and --api-secret go together")
     if (args.tls_cert is None) != (args.tls_key is None):
@@ -92,6 +104,21 @@ def _market(args: argparse.Namespace) -> MarketDriver | None:
     return None
 
 
+def _seed(simulator: Simulator, account: SimAccount, days: int | None) -> str:
+    """The account's history of the last ``days`` days (before any trading, as seeding needs),
+    described for the banner; nothing without ``--seed-history``."""
+    if days is None:
+        return ""
+    end = time.time_ns() // 1_000_000 - 1
+    start = end - days * DAY_MS
+    counts = simulator.seed_history(account, start=start, end=end)
+    since = datetime.fromtimestamp(start // 1000, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{counts.trades} trades, {counts.orders} orders, {counts.funding_payments} funding"
+        f" payments since {since} UTC"
+    )
+
+
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
     simulator = Simulator(
@@ -103,6 +130,7 @@ async def _serve(args: argparse.Namespace) -> None:
         liquidity=not args.no_liquidity,
     )
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
+    seeded = _seed(simulator, account, args.seed_history)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -124,14 +152,18 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"balances:   {_balances_line(account)}", flush=True)
         if args.market == "random":
             print(f"market:     random (seed {args.seed})", flush=True)
+        if seeded:
+            print(f"history:    {seeded}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:
         await simulator.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    prog = _program_name()
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM; ``prog`` names the command in usage and errors (default:
+    what the user typed)."""
+    prog = prog or _program_name()
     args = _parse_args(argv, prog)
     try:
         with contextlib.suppress(KeyboardInterrupt):

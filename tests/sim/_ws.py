@@ -114,7 +114,7 @@ class WsClient:
                 raise AssertionError(f"nothing matched in {timeout}s; last: {self.inbox[-3:]}")
             try:
                 message = await self.receive(left)
-            except TimeoutError:
+            except asyncio.TimeoutError:  # TimeoutError itself from 3.11 on only
                 raise AssertionError(
                     f"nothing matched in {timeout}s; last: {self.inbox[-3:]}"
                 ) from None
