@@ -32,6 +32,7 @@ from ._errors import (
 from ._history import IncompleteHistoryError
 from ._metrics import Metrics
 from ._ratelimit import RateLimits, Window
+from ._recording import read_recording
 from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from .models import *  # noqa: F403 - the models are part of the public API
@@ -132,5 +133,6 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "Window",
+    "read_recording",
     *_models_all,
 ]

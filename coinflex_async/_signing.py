@@ -30,6 +30,7 @@ __all__ = [
     "sign_request",
     "signature_message",
     "utc_timestamp",
+    "websocket_login",
 ]
 
 ACCESS_KEY_HEADER = "AccessKey"
@@ -192,3 +193,21 @@ class SigningMiddleware:
         headers["Timestamp"] = timestamp
         headers["Nonce"] = str(nonce)
         headers["Signature"] = signature
+
+
+WS_LOGIN_PATH = "GET/auth/self/verify"
+
+
+def websocket_login(credentials: Credentials, timestamp_ms: int) -> dict[str, object]:
+    """The WebSocket ``login`` message (spec, "Authentication" of the WebSocket API):
+    ``Base64(HmacSHA256(secret, timestamp + "GET/auth/self/verify"))``."""
+    timestamp = str(timestamp_ms)
+    digest = hmac.digest(credentials.secret_bytes, (timestamp + WS_LOGIN_PATH).encode(), "sha256")
+    return {
+        "op": "login",
+        "data": {
+            "apiKey": credentials.api_key,
+            "timestamp": timestamp,
+            "signature": base64.b64encode(digest).decode("ascii"),
+        },
+    }
