@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import ssl
@@ -14,7 +15,8 @@ from aiohttp import web
 from ._accounts import Account, Fees
 from ._app import ExchangeApp
 from ._auth import Authenticator
-from ._clock import Clock, system_clock
+from ._clock import Clock, ManualClock, system_clock
+from ._drivers import DriverRunner, HouseAccount, MarketDriver, Venue
 from ._engine import Engine
 from ._faults import Fault, FaultPlan
 from ._ledger import FundingPayment, Ledger
@@ -126,6 +128,11 @@ class Simulator:
     None); ``ssl_context`` (a server context with a certificate loaded) serves HTTPS and WSS
     instead of HTTP and WS, for clients that only speak HTTPS or sign their base URL less
     ``https://`` (ccxt).
+
+    ``market`` moves the market (``RandomMarket``, ``Replay``; any ``MarketDriver``): on the
+    real clock by itself, under a ``ManualClock`` only through ``await sim.advance(seconds)``.
+    Without one the books start with ``add_liquidity()``'s resting orders, as ``coinflex-sim``
+    does (``liquidity=False``: empty books), and move only through accounts' orders.
     """
 
     def __init__(
@@ -142,6 +149,8 @@ class Simulator:
         shutdown_timeout: float = 1.0,
         ssl_context: ssl.SSLContext | None = None,
         websocket: WebSocketSettings | None = None,
+        market: MarketDriver | None = None,
+        liquidity: bool = False,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -155,8 +164,8 @@ class Simulator:
             fees if fees is not None else Fees(),
         )
         now = self.engine.now_ms()
-        for market in self.engine.markets.values():
-            market.mark_updated = now
+        for listed in self.engine.markets.values():
+            listed.mark_updated = now
         flex_accounts = {
             name: self.engine.create_account({}, _new_key(), _new_secret()) for name in FLEX_ASSETS
         }
@@ -177,6 +186,18 @@ class Simulator:
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
         self._client_ids = itertools.count(1)
+        self._drivers = DriverRunner([market] if market is not None else [], self.clock)
+        if market is not None:
+            market.attach(self._venue())
+        elif liquidity:
+            self.add_liquidity()
+
+    def _venue(self) -> Venue:
+        def house() -> HouseAccount:
+            account = self.create_account(_HOUSE_BALANCES)
+            return HouseAccount(self.engine, self.engine.accounts[account.account_id])
+
+        return Venue(self.engine, self.clock, maker=house(), taker=house())
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -190,9 +211,17 @@ class Simulator:
             faults=self.faults,
             stats=self.stats,
         ).application
-        # The gateway's push rounds start and stop with the application.
+        # The gateway's push rounds and the market drivers start and stop with the application.
         self.gateway.install(application)
+        application.on_startup.append(self._start_drivers)
+        application.on_shutdown.append(self._stop_drivers)
         return application
+
+    async def _start_drivers(self, application: web.Application) -> None:
+        self._drivers.start()
+
+    async def _stop_drivers(self, application: web.Application) -> None:
+        await self._drivers.stop()
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -281,6 +310,20 @@ class Simulator:
         return self.engine.accounts_by_key.get(api_key)
 
     # -- market control ---------------------------------------------------------------------
+
+    async def advance(self, seconds: float) -> None:
+        """Under a ``ManualClock``: move the clock by ``seconds`` and the market with it (each
+        driver acts at each of its due times, in time order), then let the event loop send
+        the WebSocket pushes that caused. The same seed and the same user actions between
+        calls give the same trades, books and fills."""
+        if not isinstance(self.clock, ManualClock):
+            raise RuntimeError("advance() needs clock=ManualClock(...)")
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        self._drivers.step_until(self.clock.now + seconds)
+        # Pushes are queued by the engine's listeners; a few loop turns hand them to sockets.
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     def inject(self, fault: Fault) -> Fault:
         """Arm a fault (see ``Fault``); ``sim.faults.clear()`` disarms all."""
