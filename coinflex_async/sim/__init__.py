@@ -245,6 +245,7 @@ from ._clock import Clock, ManualClock
 from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
+from ._replay import Replay, ReplayError
 from ._seed import SeededHistory
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 from ._ws_gateway import WebSocketSettings
@@ -262,6 +263,8 @@ __all__ = [
     "MarketType",
     "RateLimit",
     "RateLimits",
+    "Replay",
+    "ReplayError",
     "SeededHistory",
     "SimAccount",
     "SimStats",

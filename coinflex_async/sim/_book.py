@@ -73,6 +73,10 @@ class BookSide:
     def first_order(self, price: Decimal) -> Order:
         return next(iter(self._levels[price].values()))
 
+    def orders_at(self, price: Decimal) -> list[Order]:
+        """The orders resting at ``price``, oldest first (a copy: safe to fill while walking)."""
+        return list(self._levels[price].values())
+
     def level_size(self, price: Decimal) -> Decimal:
         return self._sizes[price]
 
