@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ._numbers import format_decimal
+from ._replay import Replay, ReplayError
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
@@ -49,12 +50,43 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)"
     )
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    _replay_arguments(parser)
     args = parser.parse_args(argv)
     if (args.api_key is None) != (args.api_secret is None):
         parser.error("--api-key and --api-secret go together")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
+    if args.replay_market is not None and args.replay is None:
+        parser.error("--replay-market goes with --replay")
     return args
+
+
+# -- replay (--replay FILE --replay-market M [--speed X]) ----------------------------------------
+
+
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("replay recorded trades as the market")
+    group.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="CSV (timestamp,price,quantity,side), Binance trades, or a coinflex recording",
+    )
+    group.add_argument(
+        "--replay-market", metavar="M", help="market to play them in (a recording: its own)"
+    )
+    group.add_argument(
+        "--speed", type=float, default=1.0, help="times the recorded pace (default 1)"
+    )
+
+
+def _replay_market(args: argparse.Namespace) -> Replay | None:
+    """The Replay the flags ask for; a bad file is a one-line startup error."""
+    if args.replay is None:
+        return None
+    try:
+        return Replay(args.replay, market_code=args.replay_market, speed=args.speed)
+    except ReplayError as error:
+        raise _StartupError(str(error)) from None
 
 
 class _StartupError(Exception):
@@ -78,14 +110,19 @@ def _balances_line(account: SimAccount) -> str:
 
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
-    simulator = Simulator(
-        args.host,
-        args.port,
-        rate_limits=rate_limits,
-        ssl_context=_server_context(args.tls_cert, args.tls_key),
-    )
+    replay = _replay_market(args)
+    try:
+        simulator = Simulator(
+            args.host,
+            args.port,
+            rate_limits=rate_limits,
+            ssl_context=_server_context(args.tls_cert, args.tls_key),
+            market=replay,
+        )
+    except ReplayError as error:  # the file is checked when the simulator attaches it
+        raise _StartupError(str(error)) from None
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
-    if not args.no_liquidity:
+    if not args.no_liquidity and replay is None:
         simulator.add_liquidity()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
