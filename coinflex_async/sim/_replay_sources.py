@@ -74,10 +74,11 @@ Row = TradeRow | BookRow
 
 
 def _open(path: Path) -> IO[bytes]:
-    file = open(path, "rb")  # noqa: SIM115 - returned open
-    if file.peek(2)[:2] == b"\x1f\x8b":  # gzip, whatever the name
-        return gzip.GzipFile(fileobj=file)  # type: ignore[return-value]
-    return file
+    with open(path, "rb") as file:
+        compressed = file.read(2) == b"\x1f\x8b"  # gzip, whatever the name
+    if compressed:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # returned open
 
 
 def _first_line(path: Path) -> tuple[int, str]:
