@@ -530,7 +530,7 @@ def record(
     secret = os.environ.get("COINFLEX_API_SECRET")
     credentials = Credentials(key, secret) if key and secret else None
     terminal = sys.stderr.isatty()
-    last_line = [0.0]
+    last_line = [time.monotonic()]
 
     def progress(stats: RecordStats) -> None:
         # A terminal gets a line rewritten each second; a log gets one every 10 s.
@@ -547,6 +547,10 @@ def record(
                    err=True, nl=False)  # fmt: skip
         click.echo(end, err=True, nl=False)
 
+    def subscribed() -> None:
+        where = output or "stdout"
+        click.echo(f"recording {', '.join(channels)} to {where} (Ctrl-C to stop)", err=True)
+
     async def work() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -557,7 +561,7 @@ def record(
         try:
             stats = await record_channels(
                 _base_url(base_url), channels, out, duration=seconds, credentials=credentials,
-                stop=stop, progress=progress,
+                stop=stop, progress=progress, subscribed=subscribed,
             )  # fmt: skip
         finally:
             if out is not sys.stdout.buffer:

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from os import PathLike
 from typing import IO, Any
 
@@ -87,11 +88,14 @@ async def record(
     credentials: Credentials | None = None,
     stop: asyncio.Event | None = None,
     progress: Callable[[RecordStats], None] | None = None,
+    subscribed: Callable[[], None] | None = None,
     timeout: float = 10.0,
 ) -> RecordStats:
     """Write every frame received on ``channels`` to ``out`` until ``duration`` seconds have
     passed or ``stop`` is set; reconnects (and subscribes again) after a drop. The caller
     closes ``out``; it is flushed every second and when this returns, however it returns.
+    ``progress`` hears the counts once a second, ``subscribed`` each time every channel has
+    been acknowledged (after each reconnect too).
 
     The first connection's failure, a refused subscription (``APIError``) or a refused login
     (``AuthenticationError``) is raised; later drops are reconnected."""
@@ -124,8 +128,11 @@ async def record(
                     failures += 1
                 else:
                     async with ws:
-                        await _start(ws, channels, credentials, timeout)
+                        keep = partial(_write, out, stats)
+                        await _start(ws, channels, credentials, timeout, keep)
                         failures = 0
+                        if subscribed is not None:
+                            subscribed()
                         await _copy(ws, out, stats, stop, deadline, progress)
                 if stop.is_set() or (deadline is not None and loop.time() >= deadline):
                     break
@@ -135,8 +142,6 @@ async def record(
                     await asyncio.wait_for(stop.wait(), wait)
         finally:
             out.flush()
-            if progress is not None:
-                progress(stats)
     return stats
 
 
@@ -149,13 +154,15 @@ async def _start(
     channels: list[str],
     credentials: Credentials | None,
     timeout: float,
+    keep: Callable[[object], None],
 ) -> None:
     """Log in when a channel is private, then subscribe to all in one message (the exchange
-    takes one message a second before login) and check every acknowledgement."""
+    takes one message a second before login) and check every acknowledgement. Updates that
+    arrive between the acknowledgements go to ``keep``."""
     if any(_is_private(c) for c in channels):
         assert credentials is not None
         await ws.send_str(json.dumps(websocket_login(credentials, time.time_ns() // 1_000_000)))
-        answer = await _answer(ws, "login", timeout)
+        answer = await _answer(ws, "login", timeout, keep)
         if not answer.get("success") and str(answer.get("code")) != "20005":
             raise AuthenticationError(
                 str(answer.get("message") or "login refused"),
@@ -165,7 +172,7 @@ async def _start(
             )
     await ws.send_str(json.dumps({"op": "subscribe", "tag": "record", "args": channels}))
     for _ in channels:
-        answer = await _answer(ws, "subscribe", timeout)
+        answer = await _answer(ws, "subscribe", timeout, keep)
         if not answer.get("success"):
             raise APIError(
                 str(answer.get("message") or "subscription refused"),
@@ -175,9 +182,11 @@ async def _start(
             )
 
 
-async def _answer(ws: aiohttp.ClientWebSocketResponse, event: str, timeout: float) -> Any:
-    """The next answer to ``event``; updates arriving before it are not recorded (the
-    subscription is not complete yet)."""
+async def _answer(
+    ws: aiohttp.ClientWebSocketResponse, event: str, timeout: float, keep: Callable[[object], None]
+) -> Any:
+    """The next answer to ``event``; the updates of the channels already subscribed that come
+    before it go to ``keep`` (other answers, the welcome, are not channel messages)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while (left := end - loop.time()) > 0:
@@ -192,6 +201,8 @@ async def _answer(ws: aiohttp.ClientWebSocketResponse, event: str, timeout: floa
             continue
         if isinstance(frame, dict) and frame.get("event") == event:
             return frame
+        if isinstance(frame, dict) and "table" in frame:
+            keep(message.data)
     raise TransportError(f"WebSocket: no answer to {event} within {timeout} s")
 
 
