@@ -123,6 +123,11 @@ class Venue:
         """Move the mark price (and the sanity bounds); may fire stops."""
         self._engine.set_mark_price(market_code, price)
 
+    def keep_trades(self, market_code: str, count: int | None) -> None:
+        """Keep the newest ``count`` (up to 1.25 x ``count``) public trades of a market, for the
+        history endpoints, dropping older ones (None: all): a long replay's memory stays flat."""
+        self._engine.market(market_code).max_trades = count
+
     def print_trade(
         self, market_code: str, price: Decimal, quantity: Decimal, taker_side: str
     ) -> None:

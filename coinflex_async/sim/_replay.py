@@ -50,6 +50,8 @@ class Replay:
     (its trades and depth books). ``market_code``: the simulator's market to play them in
     (default for a recording: its first market; required otherwise). ``speed``: times the
     recorded pace. ``loop``: start again at the end, shifted in time by the file's span.
+    ``keep_trades``: the market keeps about the newest this many public trades for the history
+    endpoints (None: all; a long replay's memory then grows with it).
 
     The whole file is checked (a streamed pass) when the simulator attaches the replay:
     a malformed or unsorted row, or a price or quantity off the market's grid, raises
@@ -64,6 +66,7 @@ class Replay:
         market_code: str | None = None,
         speed: float = 1.0,
         loop: bool = False,
+        keep_trades: int | None = 50_000,
     ) -> None:
         if isinstance(speed, bool) or not isinstance(speed, (int, float)):
             raise ReplayError("speed must be a number")
@@ -78,6 +81,9 @@ class Replay:
         self.market_code: str = market_code
         self.speed = float(speed)
         self.loop = bool(loop)
+        if keep_trades is not None and (isinstance(keep_trades, bool) or keep_trades < 1):
+            raise ReplayError("keep_trades must be a positive int or None")
+        self.keep_trades = keep_trades
         self.printed = 0
         self.books = 0
         self.max_behind = 0.0
@@ -107,6 +113,7 @@ class Replay:
         self._venue = venue
         self._quotes = _Quotes(venue.maker, self.market_code)
         venue.set_mark_price(self.market_code, first.price)
+        venue.keep_trades(self.market_code, self.keep_trades)
         self._start = venue.clock()
         self._open()
         if self._house_quotes:

@@ -189,6 +189,21 @@ async def test_loop_starts_again_shifted_by_the_span(tmp_path: Path) -> None:
         assert [str(t.quantity) for t in market.trades] == ["0.001", "0.002"] * 3
 
 
+async def test_keep_trades_bounds_the_history_to_the_newest(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    trades = walk(30, step_ms=100)
+    replay = Replay(write_csv(tmp_path / "t.csv", trades), market_code=SWAP, keep_trades=8)
+    async with Simulator(rate_limits=None, clock=start_clock(), market=replay) as sim:
+        await sim.advance(3)
+        assert replay.printed == 30
+        kept = sim.engine.market(SWAP).trades
+        assert 8 <= len(kept) <= 10  # a quarter of slack: dropped a quarter at a time
+        body = (await Trader(session, sim, None).get(f"/v2/publictrades/{SWAP}", limit=100)).json
+        newest = [Decimal(d["matchPrice"]) for d in reversed(body["data"])]
+        assert newest == [Decimal(p) for _, p, _, _ in trades[-len(kept) :]]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
