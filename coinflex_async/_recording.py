@@ -114,26 +114,29 @@ async def record(
     loop = asyncio.get_running_loop()
     deadline = None if duration is None else loop.time() + duration
     failures = 0
+    connected = False  # subscribed at least once: from then on a drop is reconnected
     async with aiohttp.ClientSession() as session:
         try:
             while not stop.is_set():
                 try:
-                    ws = await session.ws_connect(url, max_msg_size=0, timeout=_ws_timeout(timeout))
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-                    if stats.messages == 0 and failures == 0:
+                    async with session.ws_connect(
+                        url, max_msg_size=0, timeout=_ws_timeout(timeout)
+                    ) as ws:
+                        keep = partial(_write, out, stats)
+                        await _start(ws, channels, credentials, timeout, keep)
+                        connected, failures = True, 0
+                        if subscribed is not None:
+                            subscribed()
+                        await _copy(ws, out, stats, stop, deadline, progress)
+                except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TransportError) as exc:
+                    if not connected:
+                        if isinstance(exc, TransportError):
+                            raise
                         raise TransportError(
                             f"WebSocket {url}: cannot connect ({type(exc).__name__}: {exc})",
                             request_sent=False,
                         ) from exc
                     failures += 1
-                else:
-                    async with ws:
-                        keep = partial(_write, out, stats)
-                        await _start(ws, channels, credentials, timeout, keep)
-                        failures = 0
-                        if subscribed is not None:
-                            subscribed()
-                        await _copy(ws, out, stats, stop, deadline, progress)
                 if stop.is_set() or (deadline is not None and loop.time() >= deadline):
                     break
                 stats.reconnects += 1
@@ -236,6 +239,7 @@ async def _copy(
                 receive = asyncio.ensure_future(ws.receive())
             now = loop.time()
             if stopped.done() or (deadline is not None and now >= deadline):
+                await _drain(ws, receive, out, stats)
                 return
             if now - flushed >= _FLUSH_EVERY:
                 out.flush()
@@ -250,6 +254,32 @@ async def _copy(
         receive.cancel()
 
 
+async def _drain(
+    ws: aiohttp.ClientWebSocketResponse,
+    receive: asyncio.Future[aiohttp.WSMessage],
+    out: IO[bytes],
+    stats: RecordStats,
+) -> None:
+    """On stop: keep the frames already received (read until 50 ms pass without one, 0.5 s at
+    most), so a Ctrl-C right after a burst does not leave its end in the socket's buffer."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + _DRAIN_MAX
+    try:
+        while loop.time() < end:
+            done, _ = await asyncio.wait((receive,), timeout=_DRAIN_QUIET)
+            if not done:
+                return
+            message = receive.result()
+            if message.type in _ENDS:
+                return
+            _write(out, stats, message.data)
+            receive = asyncio.ensure_future(ws.receive())
+    finally:
+        receive.cancel()
+
+
+_DRAIN_QUIET = 0.05
+_DRAIN_MAX = 0.5
 _ENDS = frozenset(
     {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
      aiohttp.WSMsgType.ERROR}

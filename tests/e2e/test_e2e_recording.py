@@ -105,6 +105,28 @@ async def test_a_recording_reads_back_as_the_stream_events_and_replays(tmp_path:
     assert replay.books == len(books)
 
 
+async def test_sigint_right_after_a_burst_keeps_every_trade(tmp_path: Path) -> None:
+    output = tmp_path / "burst.jsonl"
+    async with Simulator(rate_limits=None, liquidity=True) as sim:
+        alice = sim.create_account(FUNDS)
+        recorder = await start_recorder(sim, None, output, f"trade:{SWAP}")
+        client = cf.Client(alice.api_key, alice.api_secret, base_url=sim.url)
+        async with client, client.stream() as ws:
+            feed = await ws.subscribe(f"trade:{SWAP}")
+            orders = [
+                cf.NewOrder(market_code=SWAP, side=cf.Side.BUY, quantity="0.001",
+                            order_type=cf.OrderType.MARKET)
+                for _ in range(20)
+            ]  # fmt: skip
+            await client.private.place_orders(orders)
+            trades = [await asyncio.wait_for(feed.__anext__(), 10) for _ in range(20)]
+        recorder.send_signal(signal.SIGINT)  # at once: the recorder may not have read them all
+        _, err = await asyncio.wait_for(recorder.communicate(), 30)
+    assert recorder.returncode == 0, err.decode()
+    recorded = [event async for _, event in cf.read_recording(output)]
+    assert recorded == trades
+
+
 async def test_duration_ends_a_plain_recording_by_itself(tmp_path: Path) -> None:
     output = tmp_path / "ticker.jsonl"
     async with Simulator(rate_limits=None, liquidity=True) as sim:
