@@ -4,14 +4,17 @@ embedded simulator.
 Starts :mod:`coinflex_async.sim` on a free loopback port and runs a short session through the
 client: market data, then two accounts trading against each other (place, modify, fill, cancel),
 their balances, positions and history, printed as tables; then a depth and an order stream over
-the WebSocket printed live while the two trade.
+the WebSocket printed live while the two trade; last, a market that moves by itself
+(``RandomMarket``): its trades streaming in and Alice's bid filled by the flow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import coinflex_async as cf
 
@@ -50,7 +53,8 @@ async def run_demo(out: list[str] | None = None) -> list[str]:
         lines.append(text)
         print(text)
 
-    async with Simulator() as sim:
+    # Empty books first: the two accounts' orders are the whole market, so each step shows.
+    async with Simulator(liquidity=False) as sim:
         show(f"coinflex_async {cf.__version__} demo against the local simulator at {sim.url}")
         alice = sim.create_account(balances={"USD": "100000", "BTC": "2"})
         bob = sim.create_account(balances={"USD": "100000", "BTC": "2"})
@@ -236,6 +240,7 @@ async def run_demo(out: list[str] | None = None) -> list[str]:
             except cf.ValidationError as exc:
                 show(f"\nbad input is refused before sending: ValidationError: {exc}")
             await _live(a, b, sim.ws_url, show)
+    await _moving_market(show)
     show("\ndemo finished")
     return lines
 
@@ -292,3 +297,68 @@ async def _live(a: cf.Client, b: cf.Client, ws_url: str, show: Callable[[str], N
             for watcher in watchers:
                 watcher.cancel()
             await asyncio.gather(*watchers, return_exceptions=True)
+
+
+async def _moving_market(
+    show: Callable[[str], None], watch: float = 2.0, wait: float = 5.0
+) -> None:
+    """A market that moves by itself (``RandomMarket``): its trades stream in, and a bid of
+    Alice's one tick above the best bid is filled by the flow's next seller (watched for
+    ``watch`` seconds, and up to ``wait`` until the fill)."""
+    from coinflex_async.sim import RandomMarket, Simulator
+
+    market = RandomMarket(seed=7, trades_per_second=5.0, markets=[MARKET])
+    show(f"\n== a market that moves: Simulator(market=RandomMarket(seed=7)), {MARKET}")
+    async with Simulator(market=market) as sim:
+        alice = sim.create_account(balances={"USD": "100000"})
+        async with cf.Client(alice.api_key, alice.api_secret, base_url=sim.url) as client:
+            async with client.stream() as ws:
+                feed = await ws.subscribe(f"trade:{MARKET}", "order:all")
+                printer = asyncio.ensure_future(_print_flow(feed, show))
+                try:
+                    clock = asyncio.get_running_loop().time
+                    started = clock()
+                    order_id = await _outbid(client, None)
+                    while clock() - started < (watch if order_id is None else wait):
+                        await asyncio.sleep(0.5)
+                        if order_id is not None:  # not filled yet: keep it the best bid
+                            order_id = await _outbid(client, order_id)
+                finally:
+                    printer.cancel()
+                    await asyncio.gather(printer, return_exceptions=True)
+            fills = await client.private.trades(MARKET)
+        show(
+            table(
+                "alice: fills from the flow (GET /v2/trades)",
+                ["side", "qty", "price", "maker/taker"],
+                [(t.side, t.match_quantity, t.match_price, t.order_match_type) for t in fills],
+            )
+        )
+
+
+async def _outbid(client: cf.Client, order_id: str | None) -> str | None:
+    """Rest (or move) Alice's 0.05 bid one tick above the best bid; None once it is filled."""
+    book = await client.public.depth(MARKET, level=1)
+    price = book.bids[0].price + Decimal("0.5")  # the swap's tick
+    if order_id is None:
+        placed = await client.private.place_order(
+            market_code=MARKET, side="BUY", quantity="0.05", order_type="LIMIT", price=price
+        )
+        return placed.order_id
+    if not any(o.order_id == order_id for o in await client.private.open_orders()):
+        return None
+    with contextlib.suppress(cf.APIError):  # filled in the meantime: nothing to move
+        moved = await client.private.modify_order(
+            order_id=order_id, market_code=MARKET, price=price, quantity="0.05"
+        )
+        return moved.order_id
+    return None
+
+
+async def _print_flow(feed: Any, show: Callable[[str], None]) -> None:
+    async for event in feed:
+        if isinstance(event, cf.TradeEvent):
+            show(f"  [trade] {event.side:<4} {event.quantity} @ {event.price}")
+        elif isinstance(event, cf.OrderEvent) and event.notice in ("OrderOpened", "OrderMatched"):
+            match = f": {event.match_quantity} @ {event.match_price}" * bool(event.match_id)
+            show(f"  [alice] {event.notice} BUY {event.quantity} @ {event.price}{match}")

@@ -242,9 +242,11 @@ from __future__ import annotations
 
 from ._accounts import Fees
 from ._clock import Clock, ManualClock
+from ._drivers import MarketDriver, Venue
 from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
+from ._random_market import RandomMarket
 from ._replay import Replay, ReplayError
 from ._seed import SeededHistory
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
@@ -259,8 +261,10 @@ __all__ = [
     "FaultPlan",
     "Fees",
     "ManualClock",
+    "MarketDriver",
     "MarketSpec",
     "MarketType",
+    "RandomMarket",
     "RateLimit",
     "RateLimits",
     "Replay",
@@ -270,5 +274,6 @@ __all__ = [
     "SimStats",
     "WS_FAULT_KINDS",
     "Simulator",
+    "Venue",
     "WebSocketSettings",
 ]

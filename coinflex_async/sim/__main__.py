@@ -12,7 +12,9 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from ._drivers import MarketDriver
 from ._numbers import format_decimal
+from ._random_market import RandomMarket
 from ._replay import Replay, ReplayError
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
@@ -50,6 +52,14 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         "--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (with --tls-key)"
     )
     parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    # A market that moves (RandomMarket; Replay's flags belong here too).
+    parser.add_argument(
+        "--market",
+        choices=("random",),
+        help="drive the market: 'random' = a seeded random market on every listed market "
+        "(a house market maker and takers; the books then start with its quotes)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --market random (default 0)")
     _replay_arguments(parser)
     args = parser.parse_args(argv)
     if (args.api_key is None) != (args.api_secret is None):
@@ -58,6 +68,8 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         parser.error("--tls-cert and --tls-key go together")
     if args.replay_market is not None and args.replay is None:
         parser.error("--replay-market goes with --replay")
+    if args.replay is not None and args.market is not None:
+        parser.error("--replay and --market are two markets: give one")
     return args
 
 
@@ -108,22 +120,26 @@ def _balances_line(account: SimAccount) -> str:
     return ", ".join(f"{asset} {format_decimal(account.balance(asset))}" for asset in DEMO_BALANCES)
 
 
+def _market(args: argparse.Namespace) -> MarketDriver | None:
+    if args.market == "random":
+        return RandomMarket(seed=args.seed)
+    return None
+
+
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
-    replay = _replay_market(args)
     try:
         simulator = Simulator(
             args.host,
             args.port,
             rate_limits=rate_limits,
             ssl_context=_server_context(args.tls_cert, args.tls_key),
-            market=replay,
+            market=_replay_market(args) or _market(args),
+            liquidity=not args.no_liquidity,
         )
     except ReplayError as error:  # the file is checked when the simulator attaches it
         raise _StartupError(str(error)) from None
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
-    if not args.no_liquidity and replay is None:
-        simulator.add_liquidity()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -143,6 +159,8 @@ async def _serve(args: argparse.Namespace) -> None:
         print(f"api key:    {account.api_key}", flush=True)
         print(f"api secret: {account.api_secret}", flush=True)
         print(f"balances:   {_balances_line(account)}", flush=True)
+        if args.market == "random":
+            print(f"market:     random (seed {args.seed})", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         await stop.wait()
     finally:

@@ -27,6 +27,9 @@ from ._requests import CancelRequest, NewOrderRequest
 __all__ = ["DriverRunner", "HouseAccount", "MarketDriver", "Venue"]
 
 _log = logging.getLogger("coinflex_async.sim")
+# A house account forgets its closed orders every this many orders, so a market that runs for
+# days keeps its memory flat (its history is nobody's to query).
+_FORGET_EVERY = 10_000
 
 
 class MarketDriver(Protocol):
@@ -52,6 +55,7 @@ class HouseAccount:
         self._engine = engine
         self._account = account
         self._client_ids = itertools.count(1)
+        self._placed = 0
 
     @property
     def account_id(self) -> str:
@@ -82,6 +86,9 @@ class HouseAccount:
             time_in_force=time_in_force if price is not None else "IOC",
             price=price,
         )
+        self._placed += 1
+        if self._placed % _FORGET_EVERY == 0:
+            self._account.forget_closed_orders()
         try:
             order = self._engine.place_order(self._account, request)
         except SimError as error:

@@ -150,7 +150,7 @@ class Simulator:
         ssl_context: ssl.SSLContext | None = None,
         websocket: WebSocketSettings | None = None,
         market: MarketDriver | None = None,
-        liquidity: bool = False,
+        liquidity: bool = True,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -192,9 +192,14 @@ class Simulator:
         elif liquidity:
             self.add_liquidity()
 
+    def _house_balances(self) -> dict[str, str]:
+        """What a market maker starts with: plenty of USD and of every listed market's coin."""
+        coins = {market.base: _HOUSE_BALANCES["BTC"] for market in self.engine.markets.values()}
+        return {**coins, **_HOUSE_BALANCES}
+
     def _venue(self) -> Venue:
         def house() -> HouseAccount:
-            account = self.create_account(_HOUSE_BALANCES)
+            account = self.create_account(self._house_balances())
             return HouseAccount(self.engine, self.engine.accounts[account.account_id])
 
         return Venue(self.engine, self.clock, maker=house(), taker=house())
@@ -342,7 +347,7 @@ class Simulator:
     ) -> SimAccount:
         """Have a market maker rest ``levels`` bids and asks around each market's mark price
         (default ``1000 x qtyIncrement`` each). Returns the market maker's account."""
-        maker = self.create_account(_HOUSE_BALANCES)
+        maker = self.create_account(self._house_balances())
         codes = list(market_codes) if market_codes is not None else list(self.engine.markets)
         for code in codes:
             market = self.engine.market(code)

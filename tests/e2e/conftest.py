@@ -93,12 +93,13 @@ def _recording(method: Any, name: str, called: set[str]) -> Any:
 
 @pytest.fixture
 async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
-    """A Simulator without rate limits, with MAKER_FEE/TAKER_FEE; a test's
+    """A Simulator without rate limits, with empty books and MAKER_FEE/TAKER_FEE; a test's
     ``@pytest.mark.sim_options(...)`` adds or replaces options (``manual_clock=True``: a
     fresh ManualClock at the current time)."""
     options: dict[str, Any] = {
         "rate_limits": None,
         "fees": Fees(maker=MAKER_FEE, taker=TAKER_FEE),
+        "liquidity": False,
     }
     # Closest marks come first: apply them last, so a test's own mark wins over its module's.
     for mark in reversed(list(request.node.iter_markers("sim_options"))):

@@ -16,7 +16,7 @@ from ._helpers import Trader
 
 @pytest_asyncio.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(rate_limits=None) as simulator:
+    async with Simulator(rate_limits=None, liquidity=False) as simulator:
         yield simulator
 
 

@@ -183,7 +183,7 @@ async def test_bad_depth_level_is_400(public: Trader) -> None:
 async def clocked() -> AsyncIterator[tuple[Simulator, ManualClock, aiohttp.ClientSession]]:
     clock = ManualClock(1_700_000_000.0)  # 2023-11-14T22:13:20Z
     async with (
-        Simulator(rate_limits=None, clock=clock) as simulator,
+        Simulator(rate_limits=None, clock=clock, liquidity=False) as simulator,
         aiohttp.ClientSession() as session,
     ):
         yield simulator, clock, session

@@ -61,7 +61,7 @@ async def test_custom_markets() -> None:
         "DOGE-USD", MarketType.SPOT, "DOGE", "USD", Decimal("0.0001"), Decimal(10), Decimal("0.1")
     )
     async with (
-        Simulator(markets=[doge], rate_limits=None) as sim,
+        Simulator(markets=[doge], rate_limits=None, liquidity=False) as sim,
         aiohttp.ClientSession() as session,
     ):
         public = Trader(session, sim, None)

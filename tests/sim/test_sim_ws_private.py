@@ -24,7 +24,7 @@ SWAP = "BTC-USD-SWAP-LIN"
 
 @pytest_asyncio.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(rate_limits=None, websocket=SETTINGS) as simulator:
+    async with Simulator(rate_limits=None, websocket=SETTINGS, liquidity=False) as simulator:
         yield simulator
 
 
@@ -237,7 +237,7 @@ async def test_balance_all_and_per_asset(client: WsClient, alice: SimAccount) ->
 async def test_balance_cadence_default_250ms(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with Simulator(rate_limits=None) as sim:
+    async with Simulator(rate_limits=None, liquidity=False) as sim:
         account = sim.create_account(balances={"USD": "5"})
         client = await WsClient.connect(session, sim)
         await client.login(account)

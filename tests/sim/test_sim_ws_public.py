@@ -29,7 +29,7 @@ FAST = WebSocketSettings(
 
 @pytest_asyncio.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(rate_limits=None, websocket=FAST) as simulator:
+    async with Simulator(rate_limits=None, websocket=FAST, liquidity=False) as simulator:
         yield simulator
 
 
@@ -201,7 +201,7 @@ async def test_messages_over_64_kib_arrive_whole(session: aiohttp.ClientSession)
         )
         for index in range(300)
     ]
-    async with Simulator(rate_limits=None, markets=specs, websocket=FAST) as sim:
+    async with Simulator(rate_limits=None, markets=specs, websocket=FAST, liquidity=False) as sim:
         client = await WsClient.connect(session, sim)
         await client.subscribe("market:all", "market:C007-USD-SWAP-LIN")
         frame = await client.next(lambda m: m.get("table") == "market" and len(m["data"]) > 1)
