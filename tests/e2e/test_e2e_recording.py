@@ -180,3 +180,27 @@ async def test_a_bad_line_names_the_file_and_line(
     with pytest.raises(cf.ValidationError, match=message):
         async for _ in cf.read_recording(path):
             pass
+
+
+async def test_a_bad_duration_is_bad_usage(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "coinflex_async", "record", f"trade:{SWAP}", "--duration", "soon",
+        "--base-url", "http://127.0.0.1:9", "--output", str(tmp_path / "x.jsonl"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "'soon' is not a duration" in err.decode()
+    assert not (tmp_path / "x.jsonl").exists()  # nothing opened, nothing sent
+
+
+async def test_no_exchange_there_is_one_line_and_status_1(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "coinflex_async", "record", f"trade:{SWAP}",
+        "--base-url", "http://127.0.0.1:9", "--output", str(tmp_path / "x.jsonl"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    assert err.decode().count("\n") == 1
+    assert err.decode().startswith("coinflex: error: TransportError: WebSocket ws://127.0.0.1:9")
