@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -174,6 +175,56 @@ async def test_a_taker_fills_against_the_house_quotes_around_the_last_price(
             await taker.place_one(side="BUY", quantity="0.001", order_type="MARKET")
             assert taker.me.position(SWAP) == Decimal("0.001")
             assert taker.me.entry_price(SWAP) == best_ask
+
+
+def write_recording(path: Path, frames: list[tuple[int, dict[str, Any]]]) -> Path:
+    """A recording as ``coinflex record`` writes it: {"t": receive ns, "msg": raw text}."""
+    lines = [json.dumps({"t": t, "msg": json.dumps(frame)}) for t, frame in frames]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def depth_frame(bids: list[list[float]], asks: list[list[float]]) -> dict[str, Any]:
+    book = {"instrumentId": SWAP, "seqNum": 1, "timestamp": str(T0), "checksum": 0,
+            "bids": bids, "asks": asks}  # fmt: skip
+    return {"table": "depthL5", "data": [book]}
+
+
+def trade_frame(price: str, quantity: str, side: str) -> dict[str, Any]:
+    item = {"tradeId": "1", "price": price, "quantity": quantity, "side": side,
+            "marketCode": SWAP, "timestamp": str(T0)}  # fmt: skip
+    return {"table": "trade", "data": [item]}
+
+
+async def test_a_recording_plays_its_books_and_a_taker_meets_them(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    ns = T0 * 1_000_000
+    source = write_recording(tmp_path / "rec.jsonl", [
+        (ns, {"event": "subscribe", "success": True, "channel": f"trade:{SWAP}"}),  # no update
+        (ns, depth_frame([[49990.5, 0.004, 0, 0], [49990, 1, 0, 0]], [[50010, 0.002, 0, 0]])),
+        (ns + 500_000_000, trade_frame("50010", "0.002", "buy")),
+        (ns + 1_000_000_000, depth_frame([[49995, 0.5, 0, 0]], [[50020.5, 0.003, 0, 0]])),
+    ])  # fmt: skip
+    replay = Replay(source)  # its market: the recording's
+    assert replay.market_code == SWAP
+    async with Simulator(rate_limits=None, clock=start_clock(), market=replay) as sim:
+        public = Trader(session, sim, None)
+        await sim.advance(0)
+        book = (await public.get(f"/v2/depth/{SWAP}/5")).data[0]
+        assert book["bids"] == [[49990.5, 0.004, 0, 0], [49990.0, 1.0, 0, 0]]
+        assert book["asks"] == [[50010.0, 0.002, 0, 0]]
+        taker = Trader(session, sim, sim.create_account(FUNDS))
+        await taker.place_one(side="SELL", quantity="0.005", order_type="MARKET")
+        assert taker.me.position(SWAP) == Decimal("-0.005")  # 0.004 at 49990.5, 0.001 at 49990
+        assert taker.me.entry_price(SWAP) == (Decimal("49990.5") * 4 + Decimal("49990")) / 5
+        await sim.advance(0.5)
+        assert [(t.price, t.taker_side) for t in sim.engine.market(SWAP).trades][-1] == (
+            Decimal("50010"), "BUY")  # fmt: skip
+        await sim.advance(0.5)
+        book = (await public.get(f"/v2/depth/{SWAP}/5")).data[0]
+        assert book["bids"] == [[49995.0, 0.5, 0, 0]] and book["asks"] == [[50020.5, 0.003, 0, 0]]
+    assert replay.books == 2 and replay.printed == 1
 
 
 async def test_loop_starts_again_shifted_by_the_span(tmp_path: Path) -> None:
