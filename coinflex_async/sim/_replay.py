@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
 from ._replay_sources import (
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Replay", "ReplayError"]
 
 _LEVELS = 10  # house quotes a side when the source has no books
-_REQUOTE_EVERY = 0.25  # sim seconds between house re-quotes (unless the price left the quotes)
+_QUOTE_STEP = Decimal("0.0005")  # house ladder spacing, of the first price
 _QUOTE_LOTS = 1000  # quote size in qtyIncrements (as Simulator.add_liquidity)
 
 Levels = list[tuple[Decimal, Decimal]]
@@ -96,7 +96,9 @@ class Replay:
         self._shift_ns = 0
         self._start = 0.0
         self._house_quotes = True  # the source has no books: quote around the last price
-        self._quoted_at = -math.inf
+        self._step = Decimal(1)  # the house ladder's spacing (set at attach)
+        self._quote_size = Decimal(1)
+        self._quoted: tuple[Decimal, Decimal] | None = None  # its best bid and ask, in steps
 
     def __repr__(self) -> str:
         return (
@@ -117,7 +119,12 @@ class Replay:
         self._start = venue.clock()
         self._open()
         if self._house_quotes:
-            self._quote_around(first.price, self._start)
+            market = venue.market(self.market_code)
+            tick = market.tick_size
+            # 0.05% of the first price on the tick grid, as Simulator.add_liquidity spaces them.
+            self._step = max(tick, (first.price * _QUOTE_STEP / tick).to_integral_value() * tick)
+            self._quote_size = market.qty_increment * _QUOTE_LOTS
+            self._quote_around(first.price)
 
     def next_due(self) -> float | None:
         return None if self._next is None else self._due(self._next)
@@ -137,7 +144,7 @@ class Replay:
         if self._house_quotes:
             last = venue.market(self.market_code).last_price
             if last is not None:
-                self._quote_around(last, now)
+                self._quote_around(last)
 
     # -- the source ----------------------------------------------------------------------------
 
@@ -193,25 +200,24 @@ class Replay:
         self._quotes.show(row.bids, row.asks)
         self.books += 1
 
-    def _quote_around(self, last: Decimal, now: float) -> None:
-        """The house maker's ladder around the last price: again when the price moved, at
-        most every _REQUOTE_EVERY sim seconds unless it left the quotes."""
-        assert self._venue is not None and self._quotes is not None
-        market = self._venue.market(self.market_code)
-        tick = market.tick_size
-        center = (last / tick).to_integral_value() * tick
-        step = max(tick, (center * Decimal("0.0005") / tick).to_integral_value() * tick)
-        quoted = self._quotes.center
-        if quoted == center:
+    def _quote_around(self, last: Decimal) -> None:
+        """The house maker's ladder around the last price, on a fixed grid (``_step``): the
+        best bid the grid price below the last price, the best ask the one above. It moves only
+        when the last price reaches one of them, and then only the levels that changed are
+        replaced: a price hovering about a grid line costs no orders (the engine keeps every
+        order it took: few house orders keep a long replay's memory flat)."""
+        assert self._quotes is not None
+        step = self._step
+        if self._quoted is not None and self._quoted[0] * step < last < self._quoted[1] * step:
             return
-        outside = quoted is None or abs(center - quoted) >= step
-        if not outside and now - self._quoted_at < _REQUOTE_EVERY:
-            return
-        size = market.qty_increment * _QUOTE_LOTS
-        bids = [(center - step * i, size) for i in range(1, _LEVELS + 1) if center > step * i]
-        asks = [(center + step * i, size) for i in range(1, _LEVELS + 1)]
-        self._quotes.show(bids, asks, center=center)
-        self._quoted_at = now
+        ratio = last / step
+        bid = ratio.to_integral_value(rounding=ROUND_CEILING) - 1
+        ask = ratio.to_integral_value(rounding=ROUND_FLOOR) + 1
+        self._quoted = (bid, ask)
+        size = self._quote_size
+        bids = [((bid - i) * step, size) for i in range(_LEVELS) if bid - i > 0]
+        asks = [((ask + i) * step, size) for i in range(_LEVELS)]
+        self._quotes.show(bids, asks)
 
 
 def _on_grid(source: str, line: int, market: Market, levels: Levels) -> None:
@@ -237,9 +243,8 @@ class _Quotes:
         self._house = house
         self._market_code = market_code
         self._orders: dict[tuple[str, Decimal], tuple[str, Decimal]] = {}
-        self.center: Decimal | None = None
 
-    def show(self, bids: Levels, asks: Levels, *, center: Decimal | None = None) -> None:
+    def show(self, bids: Levels, asks: Levels) -> None:
         wanted = {("BUY", price): size for price, size in bids}
         wanted.update({("SELL", price): size for price, size in asks})
         house, code = self._house, self._market_code
@@ -252,4 +257,3 @@ class _Quotes:
                 order_id = house.place(code, side, size, price=price)
                 if order_id is not None:
                     self._orders[side, price] = (order_id, size)
-        self.center = center

@@ -177,6 +177,33 @@ async def test_a_taker_fills_against_the_house_quotes_around_the_last_price(
             assert taker.me.entry_price(SWAP) == best_ask
 
 
+async def test_the_house_ladder_moves_only_when_the_price_reaches_it(tmp_path: Path) -> None:
+    # The ladder's step: 0.05% of 50000 = 25. A price hovering about 50000 costs no orders.
+    hover = [(T0 + i * 100, "50000.5" if i % 2 else "49999.5", "0.001", "BUY") for i in range(20)]
+    hover[0] = (T0, "50000", "0.001", "BUY")
+    away = [(T0 + 2000, "50026", "0.001", "BUY")]  # past the best ask (50025): one step up
+    replay = Replay(write_csv(tmp_path / "t.csv", hover + away), market_code=SWAP)
+    async with Simulator(rate_limits=None, clock=start_clock(), market=replay) as sim:
+
+        def orders_taken() -> int:
+            return sum(len(account.history) for account in sim.engine.accounts.values())
+
+        market = sim.engine.market(SWAP)
+        await sim.advance(0)
+        placed, ladder = orders_taken(), (market.bids.depth(10), market.asks.depth(10))
+        assert (ladder[0][0][0], ladder[1][0][0]) == (Decimal("49975"), Decimal("50025"))
+        await sim.advance(1.9)
+        assert orders_taken() == placed  # 20 trades about a grid line: not one order
+        assert (market.bids.depth(10), market.asks.depth(10)) == ladder
+        await sim.advance(0.1)
+        assert market.bids.best_price() == Decimal("50025")
+        assert market.asks.best_price() == Decimal("50050")
+        # Only the levels that changed: bids 50000 and 50025 new (49775, 49750 cancelled), and
+        # ask 50275 new (50025 cancelled); the other 16 levels stay as they were.
+        assert orders_taken() == placed + 3
+        assert len(market.bids.depth(20)) == len(market.asks.depth(20)) == 10
+
+
 def write_recording(path: Path, frames: list[tuple[int, dict[str, Any]]]) -> Path:
     """A recording as ``coinflex record`` writes it: {"t": receive ns, "msg": raw text}."""
     lines = [json.dumps({"t": t, "msg": json.dumps(frame)}) for t, frame in frames]
