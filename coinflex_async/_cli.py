@@ -519,6 +519,7 @@ def record(
 
     Private channels read COINFLEX_API_KEY and COINFLEX_API_SECRET.
     """
+    import contextlib
     import signal
 
     from ._recording import RecordStats, open_output
@@ -555,8 +556,11 @@ def record(
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Ctrl-C and SIGTERM end the recording cleanly: flushed, the gzip trailer written.
+        # (Windows has no add_signal_handler: there Ctrl-C cancels the run, and the file is
+        # still closed by the finally below.)
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
         out = open_output(output)
         try:
             stats = await record_channels(
@@ -567,7 +571,8 @@ def record(
             if out is not sys.stdout.buffer:
                 out.close()
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(signum)
         if terminal:
             click.echo(err=True)  # past the progress line
         click.echo(
