@@ -34,12 +34,26 @@ from ._errors import APIError, AuthenticationError, TransportError, ValidationEr
 from ._signing import Credentials, websocket_login
 from ._stream import decode_update, ws_url
 
-__all__ = ["RecordStats", "iter_recording", "read_recording", "record"]
+__all__ = [
+    "RecordStats",
+    "decode_line",
+    "iter_recording",
+    "open_input",
+    "open_output",
+    "read_recording",
+    "record",
+]
 
 _PING_EVERY = 20.0  # seconds of silence before a text "ping" (the exchange closes idle sockets)
 _FLUSH_EVERY = 1.0  # seconds: a crash (or kill -9) loses at most this much
 _RECONNECT_WAITS = (0.5, 1.0, 2.0, 5.0, 10.0)
 _PRIVATE = ("order", "balance", "position")
+_DRAIN_QUIET = 0.05  # on stop: frames are read until this long passes without one...
+_DRAIN_MAX = 0.5  # ...or this long in all
+_ENDS = frozenset(
+    {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+     aiohttp.WSMsgType.ERROR}
+)  # fmt: skip
 
 Path = str | PathLike[str]
 
@@ -278,14 +292,6 @@ async def _drain(
         receive.cancel()
 
 
-_DRAIN_QUIET = 0.05
-_DRAIN_MAX = 0.5
-_ENDS = frozenset(
-    {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
-     aiohttp.WSMsgType.ERROR}
-)  # fmt: skip
-
-
 def _write(out: IO[bytes], stats: RecordStats, data: object) -> None:
     """One frame, stamped with the time it was read (a ``pong`` is the keep-alive's)."""
     received = time.time_ns()
@@ -301,17 +307,21 @@ def _write(out: IO[bytes], stats: RecordStats, data: object) -> None:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _open_input(path: Path) -> IO[bytes]:
-    if str(path).endswith(".gz"):
+def open_input(path: Path) -> IO[bytes]:
+    """A file to read, gunzipped when it is gzip (told by its first bytes, whatever its
+    name). The caller closes it."""
+    with open(path, "rb") as file:
+        compressed = file.read(2) == b"\x1f\x8b"
+    if compressed:
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # closed by the caller
+    return open(path, "rb")
 
 
 def iter_recording(path: Path) -> Iterator[tuple[int, int, str]]:
     """``(line number, receive ns, raw text)`` of each line of a recording, read as it goes
     (never the whole file). A line that is not ``{"t": int, "msg": str}`` raises
     ``ValidationError`` naming the file and the line."""
-    with _open_input(path) as file:
+    with open_input(path) as file:
         for number, raw in enumerate(file, 1):
             if not raw.strip():
                 continue

@@ -19,14 +19,13 @@ and the line.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from os import PathLike
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 from .._errors import ValidationError
-from .._recording import decode_line, iter_recording
+from .._recording import decode_line, iter_recording, open_input
 from ..models.stream import DepthEvent, TradeEvent
 
 __all__ = [
@@ -73,17 +72,9 @@ class BookRow(NamedTuple):
 Row = TradeRow | BookRow
 
 
-def _open(path: Path) -> IO[bytes]:
-    with open(path, "rb") as file:
-        compressed = file.read(2) == b"\x1f\x8b"  # gzip, whatever the name
-    if compressed:
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # returned open
-
-
 def _first_line(path: Path) -> tuple[int, str]:
     try:
-        with _open(path) as file:
+        with open_input(path) as file:
             for number, raw in enumerate(file, 1):
                 if raw.strip():
                     return number, raw.decode("utf-8", errors="replace").strip()
@@ -127,7 +118,7 @@ def read_rows(path: Path, market_code: str | None = None) -> Iterator[Row]:
 
 def _text_rows(path: Path, layout: str) -> Iterator[TradeRow]:
     parse = _csv_row if layout == CSV else _binance_row
-    with _open(path) as file:
+    with open_input(path) as file:
         for number, raw in enumerate(file, 1):
             text = raw.decode("utf-8", errors="replace").strip()
             if not text or (number == 1 and layout == CSV):
