@@ -254,6 +254,23 @@ async def test_a_recording_plays_its_books_and_a_taker_meets_them(
     assert replay.books == 2 and replay.printed == 1
 
 
+async def test_a_recording_of_two_markets_plays_the_one_named(tmp_path: Path) -> None:
+    eth = "ETH-USD-SWAP-LIN"
+    btc_trade = trade_frame("50000", "0.001", "buy")
+    eth_trade = {"table": "trade", "data": [{**trade_frame("3000.05", "0.01", "sell")["data"][0],
+                                             "marketCode": eth}]}  # fmt: skip
+    ns = T0 * 1_000_000
+    frames = [(ns + i * 100_000_000, btc_trade if i % 2 else eth_trade) for i in range(6)]
+    source = write_recording(tmp_path / "two.jsonl", frames)
+    assert Replay(source).market_code == eth  # by default: the first market recorded
+    replay = Replay(source, market_code=SWAP)
+    async with Simulator(rate_limits=None, clock=start_clock(), market=replay) as sim:
+        await sim.advance(1)
+        assert [(t.price, t.taker_side) for t in sim.engine.market(SWAP).trades] == [
+            (Decimal("50000"), "BUY")] * 3  # fmt: skip
+        assert sim.engine.market(eth).trades == []
+
+
 async def test_loop_starts_again_shifted_by_the_span(tmp_path: Path) -> None:
     trades: list[Trade] = [(T0, "50000", "0.001", "BUY"), (T0 + 1000, "50001", "0.002", "SELL")]
     clock = start_clock()
