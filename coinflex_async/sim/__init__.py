@@ -21,6 +21,17 @@ Three ways to run it::
 ``Simulator(ssl_context=...)`` / ``coinflex-sim --tls-cert --tls-key`` serve HTTPS. A client
 that hangs up mid-request is logged at DEBUG and counted as status 499 in ``sim.stats``.
 
+Markets that move: ``Simulator(market=RandomMarket(seed=7))`` drives every listed market (a
+seeded random walk of the mid, a house market maker re-quoting ``levels`` bids and asks around
+it four times a second, takers arriving at ``trades_per_second``), through the engine like any
+account, so trades, depth, ticker, candles, the mark price, stops and users' resting orders
+follow. On the real clock it moves by itself; with ``clock=ManualClock(t)`` only through
+``await sim.advance(seconds)``, and the same seed and actions give the same trades, books and
+fills. Without a market the books start with ``add_liquidity()``'s orders, as ``coinflex-sim``
+does (``liquidity=False`` / ``--no-liquidity``: empty); ``coinflex-sim --market random --seed N``
+serves a random market. A market driver is any ``MarketDriver`` (``attach``, ``next_due``,
+``act``), acting through the ``Venue`` it is given (``_drivers.py``, ``_random_market.py``).
+
 Test controls: ``sim.inject(Fault...)`` / ``sim.faults.clear()``, ``sim.stats``,
 ``sim.set_mark_price``, ``sim.add_liquidity`` (a market maker's resting orders),
 ``sim.apply_funding``, ``sim.run_delivery_auction``, ``sim.seed_history`` (months of fills,

@@ -28,8 +28,9 @@ __all__ = ["DriverRunner", "HouseAccount", "MarketDriver", "Venue"]
 
 _log = logging.getLogger("coinflex_async.sim")
 # A house account forgets its closed orders every this many orders, so a market that runs for
-# days keeps its memory flat (its history is nobody's to query).
-_FORGET_EVERY = 10_000
+# days keeps its memory flat (its history is nobody's to query). Measured: ~1.5 ms a pass at
+# 1,000 (a pass at 10,000 held the event loop ~15 ms).
+_FORGET_EVERY = 1_000
 
 
 class MarketDriver(Protocol):

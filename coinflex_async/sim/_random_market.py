@@ -33,10 +33,15 @@ _LEVEL_UNITS = (200, 2000)
 _TAKER_MEAN_UNITS = 500.0
 # The grid step between quote levels: 1 basis point of the starting price (REPO: one tick).
 _STEP_FRACTION = Decimal("0.0001")
+# How far (in steps) the mid may go beyond the quotes' grid lines before they move.
+_STICKY = 0.5
 # REPO rates: an Ornstein-Uhlenbeck walk around the swap's funding rate with this mean
 # reversion time, and a spread of volatility x _REPO_DEVIATION (0.00005 at the default 0.8).
 _REPO_REVERSION_SECONDS = 60.0
 _REPO_DEVIATION = 0.0000625
+
+# The share of re-quotes that also re-size one level (once a second per market, on average).
+_RESIZE_SHARE = 0.25
 
 _REQUOTE, _TAKER = 0, 1
 
@@ -50,12 +55,13 @@ class RandomMarket:
     ``markets``: the market codes to drive (default: every listed market).
 
     The house maker re-quotes four times a second on a grid one basis point apart (REPO:
-    one tick): the best bid is the grid line at or below the mid, the best ask the one above;
-    at each re-quote it fills the levels its quotes left (traded away, or the mid moved), and
-    half the time re-sizes one level other than the best ones (so the queue at the best
-    price changes only by trading and by refilling a level that was traded away, after the
-    users already waiting there). Quotes are MAKER_ONLY: where a user's order already
-    crosses, the house leaves that level out.
+    one tick): the best bid is the grid line at or below the mid, the best ask the one above
+    (they move once the mid is half a step beyond them, so a mid wobbling around a line does
+    not move the book back and forth). At each re-quote it fills the levels its quotes left
+    (traded away, or the mid moved), and about once a second it re-sizes one level other than
+    the best ones: the queue at the best price changes only by trading and by refilling a
+    level that was traded away, behind the users already waiting there. Quotes are
+    MAKER_ONLY: where a user's order already crosses, the house leaves that level out.
     """
 
     def __init__(
@@ -167,14 +173,14 @@ class _MarketWalk:
         volatility = self._config.volatility
         if self._is_repo:
             keep = math.exp(-dt / _REPO_REVERSION_SECONDS)
-            spread = volatility * _REPO_DEVIATION * math.sqrt(1 - keep * keep)
-            self.mid = self._center + (self.mid - self._center) * keep + spread * z
+            noise = volatility * _REPO_DEVIATION * math.sqrt(1 - keep * keep)
+            self.mid = self._center + (self.mid - self._center) * keep + noise * z
         else:
             sigma = volatility * math.sqrt(dt / _SECONDS_PER_YEAR)
             self.mid *= math.exp(sigma * z - sigma * sigma / 2)
 
     def requote(self) -> None:
-        top_bid = math.floor(self.mid / self._step_float)
+        top_bid = self._best_bid_line()
         levels = self._config.levels
         wanted_bids = range(top_bid, top_bid - levels, -1)
         wanted_asks = range(top_bid + 1, top_bid + 1 + levels)
@@ -185,15 +191,28 @@ class _MarketWalk:
             self._drop_stale(self._asks, wanted_asks)
             self._top_bid, self._trades_seen = top_bid, trades
         draw = self._rng.random()
-        if levels > 1 and draw < 0.5:
-            # Half the time, vary one level's size (never a best one: its queue moves only by
-            # trading and refilling).
-            quotes, wanted = (self._bids, wanted_bids) if draw < 0.25 else (self._asks, wanted_asks)
+        if levels > 1 and draw < _RESIZE_SHARE:
+            # Now and then re-size one level (never a best one: its queue moves only by
+            # trading and refilling), so the sizes in the book keep changing.
+            side = (
+                (self._bids, wanted_bids) if draw < _RESIZE_SHARE / 2 else (self._asks, wanted_asks)
+            )
+            quotes, wanted = side
             order_id = quotes.pop(wanted[self._rng.randrange(1, levels)], None)
             if order_id is not None:
                 self._venue.maker.cancel(self._code, order_id)
         self._fill_side(self._bids, wanted_bids, "BUY")
         self._fill_side(self._asks, wanted_asks, "SELL")
+
+    def _best_bid_line(self) -> int:
+        """The grid line of the best bid: the one at or below the mid, except that it stays
+        put while the mid is within half a step beyond the current spread (a mid that wobbles
+        around a grid line would otherwise move both sides back and forth)."""
+        position = self.mid / self._step_float
+        current = self._top_bid
+        if current is not None and current - _STICKY <= position < current + 1 + _STICKY:
+            return current
+        return math.floor(position)
 
     def _drop_stale(self, quotes: dict[int, str], wanted: range) -> None:
         """Cancel quotes the grid moved out of range; forget those traded away. Trades take

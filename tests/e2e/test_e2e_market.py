@@ -138,3 +138,28 @@ def test_the_moving_market_example_runs_as_it_is() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("BTC")
     assert " fills; position " in done.stdout
+
+
+async def test_the_readme_usage_example_runs_against_a_default_simulator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 17: pasted into a simulator, the README's example failed with IndexError on
+    # book.bids[0]: Simulator() started with empty books. It starts as coinflex-sim does now.
+    readme = (REPO_ROOT / "README.md").read_text()
+    usage = readme[readme.index("## Usage") :]
+    start = usage.index("```python\n") + len("```python\n")
+    code = usage[start : usage.index("\n```", start)]
+    assert "book.bids[0]" in code and "asyncio.run(main())" in code
+    code = code.replace("asyncio.run(main())", "").replace("cf.TEST_URL", "BASE_URL")
+    async with Simulator() as sim:
+        account = sim.create_account({"USD": "100000"})
+        namespace: dict[str, Any] = {
+            "API_KEY": account.api_key,
+            "API_SECRET": account.api_secret,
+            "BASE_URL": sim.url,
+        }
+        exec(compile(code, "README.md", "exec"), namespace)
+        await namespace["main"]()
+    printed = capsys.readouterr().out.splitlines()
+    assert Decimal(printed[0]) < Decimal(50000)  # the best bid of the resting liquidity
+    assert printed[-1] == "40035 Open order not found with id"

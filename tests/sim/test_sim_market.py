@@ -305,3 +305,33 @@ async def test_advance_needs_a_manual_clock() -> None:
     async with Simulator(market=RandomMarket()) as sim:
         with pytest.raises(RuntimeError, match="ManualClock"):
             await sim.advance(1)
+
+
+async def test_a_market_held_up_carries_on_instead_of_catching_up_in_a_burst(
+    session: aiohttp.ClientSession,
+) -> None:
+    # As when the event loop was blocked on the real clock: here a ManualClock moved by hand.
+    clock = ManualClock(START)
+    market = only_swap(seed=1, trades_per_second=10.0)
+    async with Simulator(market=market, clock=clock, rate_limits=None) as sim:
+        public = Trader(session, sim, None)
+        clock.advance(60)  # a minute passes without the market getting to act
+        await sim.advance(2)
+        trades = await public_trades(public)
+    # Two seconds of ~10 takers (a few prints each), not the skipped minute's ~600.
+    assert 5 <= len(trades) <= 100
+    assert min(int(t["matchTimestamp"]) for t in trades) >= (START + 60) * 1000
+
+
+async def test_a_long_run_keeps_quoting_and_trading(session: aiohttp.ClientSession) -> None:
+    # Ten minutes: thousands of house orders, so the house forgets its closed ones on the way.
+    async with Simulator(market=only_swap(seed=9), clock=ManualClock(START)) as sim:
+        public = Trader(session, sim, None)
+        await sim.advance(600)
+        book = await depth(public)
+        recent = (
+            await public.get(f"/v2/publictrades/{SWAP}", startTime=int((START + 540) * 1000))
+        ).data
+    assert len(book["bids"]) == len(book["asks"]) == 25
+    assert book["bids"][0][0] < book["asks"][0][0]
+    assert len(recent) >= 60  # the last minute still trades (~2 takers a second)
