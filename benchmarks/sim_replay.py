@@ -22,6 +22,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +30,7 @@ import aiohttp
 
 from coinflex_async.sim import Replay, Simulator
 
-__all__ = ["main", "write_trades"]
+__all__ = ["Result", "main", "play", "write_trades"]
 
 SWAP = "BTC-USD-SWAP-LIN"
 T0 = 1_700_000_000_000
@@ -67,41 +68,64 @@ async def count_trades(url: str, counted: list[int], ready: asyncio.Event) -> No
                 counted[0] += text.count('"tradeId"')
 
 
-async def play(path: Path, trades: int, step_ms: int, speed: float) -> int:
+@dataclass
+class Result:
+    printed: int
+    received: int  # by the subscriber, from its subscription on
+    elapsed: float  # wall seconds from the replay's start to its last trade printed
+    span: float  # the recorded span / speed: the time a replay keeping pace takes
+    max_behind: float  # Replay.max_behind
+    rss_mib: list[float]  # sampled each second
+    peak_mib: float  # getrusage's
+
+    def lines(self) -> list[str]:
+        quarter = max(1, len(self.rss_mib) // 4)
+        return [
+            f"played {self.printed:,} trades in {self.elapsed:.1f} s (recorded span / speed: "
+            f"{self.span:.1f} s); worst lateness {self.max_behind:.3f} s",
+            f"subscriber received {self.received:,} trades (from its subscription on)",
+            f"RSS MiB: first 25% max {max(self.rss_mib[:quarter]):.0f}, last 25% max "
+            f"{max(self.rss_mib[-quarter:]):.0f}, peak (getrusage) {self.peak_mib:.0f}",
+        ]
+
+
+async def play(path: Path, trades: int, step_ms: int, speed: float) -> Result:
     began = time.perf_counter()
     replay = Replay(path, market_code=SWAP, speed=speed)
-    sim = Simulator(rate_limits=None, market=replay)
-    checked = time.perf_counter() - began
-    print(f"check pass (the whole file, streamed): {checked:.1f} s; RSS {rss_mib():.0f} MiB")
+    sim = Simulator(rate_limits=None, market=replay)  # attaching it reads the file once
+    start = time.perf_counter()  # the replay's clock starts as the simulator is built
+    print(f"check pass (the whole file, streamed): {start - began:.1f} s; RSS {rss_mib():.0f} MiB")
     counted = [0]
     ready = asyncio.Event()
-    samples: list[float] = []
+    samples = [rss_mib()]
     async with sim:
         reader = asyncio.create_task(count_trades(sim.ws_url, counted, ready))
         await asyncio.wait_for(ready.wait(), 30)
-        started = time.perf_counter()
+        sampled = time.perf_counter()
         while replay.next_due() is not None:
-            await asyncio.sleep(1.0)
-            samples.append(rss_mib())
-            if len(samples) % 10 == 0:
-                print(
-                    f"  {time.perf_counter() - started:6.0f} s: printed {replay.printed:,}, "
-                    f"behind {replay.max_behind:.2f} s, RSS {samples[-1]:.0f} MiB",
-                    flush=True,
-                )
-        elapsed = time.perf_counter() - started
-        await asyncio.sleep(1.0)  # the last pushes
+            await asyncio.sleep(0.02)
+            if time.perf_counter() - sampled >= 1.0:
+                sampled = time.perf_counter()
+                samples.append(rss_mib())
+                if len(samples) % 10 == 0:
+                    print(
+                        f"  {sampled - start:6.0f} s: printed {replay.printed:,}, "
+                        f"behind {replay.max_behind:.2f} s, RSS {samples[-1]:.0f} MiB",
+                        flush=True,
+                    )
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(0.5)  # the last pushes
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
-    span = (trades - 1) * step_ms / 1000 / speed
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"played {replay.printed:,} trades in {elapsed:.1f} s (recorded span / speed: "
-          f"{span:.1f} s); worst lateness {replay.max_behind:.3f} s")  # fmt: skip
-    print(f"subscriber received {counted[0]:,} trades (from its subscription on)")
-    quarter = max(1, len(samples) // 4)
-    print(f"RSS MiB: first 25% max {max(samples[:quarter]):.0f}, last 25% max "
-          f"{max(samples[-quarter:]):.0f}, peak (getrusage) {peak:.0f}")  # fmt: skip
-    return 0 if peak < LIMIT_MIB else 1
+    return Result(
+        printed=replay.printed,
+        received=counted[0],
+        elapsed=elapsed,
+        span=(trades - 1) * step_ms / 1000 / speed,
+        max_behind=replay.max_behind,
+        rss_mib=samples,
+        peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"wrote {args.trades:,} trades ({size:.0f} MiB) in {time.perf_counter() - began:.1f} s"
         )
-        return asyncio.run(play(path, args.trades, args.step_ms, args.speed))
+        result = asyncio.run(play(path, args.trades, args.step_ms, args.speed))
+    print("\n".join(result.lines()))
+    return 0 if result.peak_mib < LIMIT_MIB else 1
 
 
 if __name__ == "__main__":
