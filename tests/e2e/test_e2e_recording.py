@@ -204,3 +204,19 @@ async def test_no_exchange_there_is_one_line_and_status_1(tmp_path: Path) -> Non
     assert process.returncode == 1
     assert err.decode().count("\n") == 1
     assert err.decode().startswith("coinflex: error: TransportError: WebSocket ws://127.0.0.1:9")
+
+
+async def test_without_output_the_lines_go_to_stdout() -> None:
+    async with Simulator(rate_limits=None, liquidity=True) as sim:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "coinflex_async", "record", f"depthL5:{SWAP}",
+            "--duration", "1s", "--base-url", sim.url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert lines and all(json.loads(line["msg"])["table"].startswith("depth") for line in lines)
+    assert err.decode().splitlines()[-1] == f"recorded {len(lines)} messages " + (
+        f"({len(out):,} bytes) to stdout"
+    )
