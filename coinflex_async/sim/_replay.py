@@ -94,7 +94,7 @@ class Replay:
         self._origin_ns = 0
         self._span_ns = 0
         self._shift_ns = 0
-        self._start = 0.0
+        self._start: float | None = None  # sim clock of the first row: when first asked
         self._house_quotes = True  # the source has no books: quote around the last price
         self._step = Decimal(1)  # the house ladder's spacing (set at attach)
         self._quote_size = Decimal(1)
@@ -116,7 +116,6 @@ class Replay:
         self._quotes = _Quotes(venue.maker, self.market_code)
         venue.set_mark_price(self.market_code, first.price)
         venue.keep_trades(self.market_code, self.keep_trades)
-        self._start = venue.clock()
         self._open()
         if self._house_quotes:
             market = venue.market(self.market_code)
@@ -127,6 +126,11 @@ class Replay:
             self._quote_around(first.price)
 
     def next_due(self) -> float | None:
+        if self._start is None:
+            # The scheduler asks first when the simulator starts (or, under a ManualClock, at
+            # the first advance): the first row prints then, not when the simulator was built.
+            assert self._venue is not None
+            self._start = self._venue.clock()
         return None if self._next is None else self._due(self._next)
 
     def act(self, now: float) -> None:
@@ -191,6 +195,7 @@ class Replay:
             self._open()
 
     def _due(self, row: Row) -> float:
+        assert self._start is not None
         return self._start + (row.at_ns + self._shift_ns - self._origin_ns) / 1e9 / self.speed
 
     # -- the book ------------------------------------------------------------------------------

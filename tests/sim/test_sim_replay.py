@@ -91,6 +91,21 @@ async def test_every_csv_trade_prints_as_recorded_at_the_replay_pace(
         assert replay.printed == len(trades)
 
 
+async def test_on_the_real_clock_the_first_row_prints_when_the_simulator_starts(
+    tmp_path: Path,
+) -> None:
+    trades: list[Trade] = [(T0, "50000", "0.001", "BUY"), (T0 + 200, "50001", "0.002", "SELL")]
+    sim = Simulator(rate_limits=None, market=Replay(write_csv(tmp_path / "t.csv", trades),
+                                                    market_code=SWAP))  # fmt: skip
+    await asyncio.sleep(0.3)  # built, not started: nothing plays yet
+    started = time.time()
+    async with sim:
+        await asyncio.sleep(0.5)
+        first, second = sim.engine.market(SWAP).trades
+    assert first.timestamp >= int(started * 1000)
+    assert 150 <= second.timestamp - first.timestamp < 400  # 200 ms apart, on a busy machine
+
+
 async def test_binance_trades_in_ms_and_us_are_recognised(tmp_path: Path) -> None:
     rows = [
         f"1,50000.50000000,0.01000000,500.005,{T0},true,true",
