@@ -35,7 +35,7 @@ async def quote_once(client: cf.Client, round_number: int) -> dict[str, Decimal]
              "order_type": "LIMIT", "price": ask, "client_order_id": str(2 * round_number + 2)},
         ]
     )  # fmt: skip
-    return {result.order_id: result.price for result in placed if result.order_id}
+    return {r.order_id: r.price for r in placed if r.order_id and r.price is not None}
 
 
 async def run(seed: int, start: float) -> tuple[list[cf.Trade], dict[str, Decimal], Decimal]:

@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 AHEAD = {"timestamp_tolerance": 3600}
 
 
-async def next_of(feed: cf.Subscription[Any], kind: type, timeout: float = 5.0) -> Any:
+async def next_of(feed: cf.Subscription, kind: type, timeout: float = 5.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         event = await asyncio.wait_for(feed.__anext__(), max(0.0, deadline - time.monotonic()))

@@ -6,13 +6,21 @@ ManualClock. Also the default liquidity of ``Simulator()`` and ``coinflex-sim --
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
 
-from coinflex_async.sim import ManualClock, MarketSpec, MarketType, RandomMarket, Simulator
+from coinflex_async.sim import (
+    DEFAULT_MARKETS,
+    ManualClock,
+    MarketSpec,
+    MarketType,
+    RandomMarket,
+    Simulator,
+)
 
 from ._helpers import Trader
 from ._ws import WsClient
@@ -79,7 +87,8 @@ async def test_trades_arrive_on_the_trade_channel_and_in_the_history(
         try:
             await ws.subscribe(f"trade:{SWAP}", f"depthL5:{SWAP}")
             pushed: list[dict[str, Any]] = []
-            while len(pushed) < 10:
+            # Ten trades, and until takers of both sides came (each side half the time).
+            while len(pushed) < 10 or len({trade["side"] for trade in pushed}) < 2:
                 message = await ws.table("trade", timeout=5.0)
                 pushed.extend(message["data"])
             first = await ws.table("depth")
@@ -335,3 +344,22 @@ async def test_a_long_run_keeps_quoting_and_trading(session: aiohttp.ClientSessi
     assert len(book["bids"]) == len(book["asks"]) == 25
     assert book["bids"][0][0] < book["asks"][0][0]
     assert len(recent) >= 60  # the last minute still trades (~2 takers a second)
+
+
+async def test_repo_rates_wander_around_the_swaps_funding_rate(
+    session: aiohttp.ClientSession,
+) -> None:
+    swap = next(spec for spec in DEFAULT_MARKETS if spec.market_code == SWAP)
+    repo = next(spec for spec in DEFAULT_MARKETS if spec.market_code == "BTC-USD-REPO-LIN")
+    markets = [dataclasses.replace(swap, funding_rate=Decimal("0.0003")), repo]
+    market = RandomMarket(seed=11, markets=["BTC-USD-REPO-LIN"], trades_per_second=5.0)
+    async with Simulator(markets=markets, market=market, clock=ManualClock(START)) as sim:
+        await sim.advance(120)
+        rates = [
+            Decimal(t["matchPrice"])
+            for t in await public_trades(Trader(session, sim, None), "BTC-USD-REPO-LIN")
+        ]
+    assert len(rates) >= 300 and len(set(rates)) >= 3  # it moves
+    # Around the swap's 0.0003 (not the REPO's own 0.00001): ~0.00005 either way.
+    assert all(abs(rate - Decimal("0.0003")) < Decimal("0.0003") for rate in rates)
+    assert abs(sum(rates) / len(rates) - Decimal("0.0003")) < Decimal("0.0001")
