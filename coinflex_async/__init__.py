@@ -32,6 +32,7 @@ from ._errors import (
 from ._history import IncompleteHistoryError
 from ._metrics import Metrics
 from ._ratelimit import RateLimits, Window
+from ._recording import read_recording
 from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from ._version import __version__ as __version__  # the one place it is written
@@ -131,5 +132,6 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "Window",
+    "read_recording",
     *_models_all,
 ]

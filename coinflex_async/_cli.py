@@ -495,6 +495,98 @@ class _Progress:
             self._bar.stop()
 
 
+# -- record (coinflex_async._recording does the work) -----------------------------------------
+
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``10m``, ``2h``, ``1d``: seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if match is None or float(match.group(1)) <= 0:
+        raise click.BadParameter(f"{text!r} is not a duration (90s, 10m, 2h, 1d)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+@cli.command()
+@click.argument("channels", nargs=-1, required=True)
+@click.option("--duration", help="Stop after this long (90s, 10m, 2h); default: until Ctrl-C.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="File (.gz: gzip; default stdout)."
+)
+@click.option("--base-url", metavar="URL|live|test", help="Exchange URL, or live / test.")
+def record(
+    channels: tuple[str, ...], duration: str | None, output: str | None, base_url: str | None
+) -> None:
+    """Record every message of CHANNELS (trade:M, depthL25:M, order:all...) as JSON lines
+    {"t": receive ns, "msg": raw text}, until --duration or Ctrl-C (what was received is kept).
+
+    Private channels read COINFLEX_API_KEY and COINFLEX_API_SECRET.
+    """
+    import contextlib
+    import signal
+
+    from ._recording import RecordStats, open_output
+    from ._recording import record as record_channels
+    from ._signing import Credentials
+
+    seconds = parse_duration(duration) if duration is not None else None
+    key = os.environ.get("COINFLEX_API_KEY")
+    secret = os.environ.get("COINFLEX_API_SECRET")
+    credentials = Credentials(key, secret) if key and secret else None
+    terminal = sys.stderr.isatty()
+    last_line = [time.monotonic()]
+
+    def progress(stats: RecordStats) -> None:
+        # A terminal gets a line rewritten each second; a log gets one every 10 s.
+        now = time.monotonic()
+        if not terminal and now - last_line[0] < 10:
+            return
+        last_line[0] = now
+        end = "\r" if terminal else "\n"
+        text = (
+            f"recorded {stats.messages:,} messages, {stats.bytes / 1024:,.0f} KiB "
+            f"in {now - stats.started:,.0f} s"
+        )
+        click.echo(text + (f", {stats.reconnects} reconnects" if stats.reconnects else ""),
+                   err=True, nl=False)  # fmt: skip
+        click.echo(end, err=True, nl=False)
+
+    def subscribed() -> None:
+        where = output or "stdout"
+        click.echo(f"recording {', '.join(channels)} to {where} (Ctrl-C to stop)", err=True)
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Ctrl-C and SIGTERM end the recording cleanly: flushed, the gzip trailer written.
+        # (Windows has no add_signal_handler: there Ctrl-C cancels the run, and the file is
+        # still closed by the finally below.)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+        out = open_output(output)
+        try:
+            stats = await record_channels(
+                _base_url(base_url), channels, out, duration=seconds, credentials=credentials,
+                stop=stop, progress=progress, subscribed=subscribed,
+            )  # fmt: skip
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(signum)
+        if terminal:
+            click.echo(err=True)  # past the progress line
+        click.echo(
+            f"recorded {stats.messages:,} messages ({stats.bytes:,} bytes) to {output or 'stdout'}",
+            err=True,
+        )
+
+    _run(work)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``coinflex``; returns the exit status. Output into a pipe whose reader has stopped
     reading (``coinflex markets | head -1``) ends the command quietly with status 0."""

@@ -1802,3 +1802,19 @@ def _accepted(result: OrderResult, op: str) -> OrderResult:
             result=result,
         )
     return result
+
+
+def decode_update(raw: bytes | str) -> list[Any]:
+    """The typed events of one channel update (a frame with a ``table``) exactly as a
+    subscription yields them, through the channels' own decoders; ``[]`` for any other frame
+    (an answer, a ``pong``, an unknown table). A known table whose ``data`` is not the
+    documented shape raises ``msgspec.ValidationError``/``DecodeError``. For recordings
+    (``coinflex_async._recording``), which must not keep a second set of decoders."""
+    try:
+        frame = _frame_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return []
+    if frame.table is None or not frame.data:
+        return []
+    table = _TABLES.get(_prefix(frame.table))
+    return [] if table is None else list(table.decoder.decode(frame.data))

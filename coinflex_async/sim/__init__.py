@@ -258,6 +258,7 @@ from ._faults import FAULT_KINDS, WS_FAULT_KINDS, Fault, FaultPlan
 from ._limits import RateLimit, RateLimits, SimStats
 from ._markets import DEFAULT_MARKETS, MarketSpec, MarketType
 from ._random_market import RandomMarket
+from ._replay import Replay, ReplayError
 from ._seed import SeededHistory
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 from ._ws_gateway import WebSocketSettings
@@ -277,6 +278,8 @@ __all__ = [
     "RandomMarket",
     "RateLimit",
     "RateLimits",
+    "Replay",
+    "ReplayError",
     "SeededHistory",
     "SimAccount",
     "SimStats",

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from ._drivers import MarketDriver
 from ._numbers import format_decimal
 from ._random_market import RandomMarket
+from ._replay import Replay, ReplayError
 from ._simulator import DEFAULT_RATE_LIMITS, SimAccount, Simulator
 
 __all__ = ["DEMO_BALANCES", "main"]
@@ -69,6 +70,7 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         help="give the funded account a history of the last DAYS days (fills, orders,"
         " funding, mints, redemptions, borrows, repayments) for `coinflex history`",
     )
+    _replay_arguments(parser)
     args = parser.parse_args(argv)
     if args.seed_history is not None and args.seed_history < 1:
         parser.error("--seed-history takes a number of days, 1 or more")
@@ -76,7 +78,39 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         parser.error("--api-key and --api-secret go together")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
+    if args.replay_market is not None and args.replay is None:
+        parser.error("--replay-market goes with --replay")
+    if args.replay is not None and args.market is not None:
+        parser.error("--replay and --market are two markets: give one")
     return args
+
+
+# -- replay (--replay FILE --replay-market M [--speed X]) ----------------------------------------
+
+
+def _replay_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("replay recorded trades as the market")
+    group.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="CSV (timestamp,price,quantity,side), Binance trades, or a coinflex recording",
+    )
+    group.add_argument(
+        "--replay-market", metavar="M", help="market to play them in (a recording: its own)"
+    )
+    group.add_argument(
+        "--speed", type=float, default=1.0, help="times the recorded pace (default 1)"
+    )
+
+
+def _replay_market(args: argparse.Namespace) -> Replay | None:
+    """The Replay the flags ask for; a bad file is a one-line startup error."""
+    if args.replay is None:
+        return None
+    try:
+        return Replay(args.replay, market_code=args.replay_market, speed=args.speed)
+    except ReplayError as error:
+        raise _StartupError(str(error)) from None
 
 
 class _StartupError(Exception):
@@ -121,14 +155,17 @@ def _seed(simulator: Simulator, account: SimAccount, days: int | None) -> str:
 
 async def _serve(args: argparse.Namespace) -> None:
     rate_limits = None if args.no_rate_limits else DEFAULT_RATE_LIMITS
-    simulator = Simulator(
-        args.host,
-        args.port,
-        rate_limits=rate_limits,
-        ssl_context=_server_context(args.tls_cert, args.tls_key),
-        market=_market(args),
-        liquidity=not args.no_liquidity,
-    )
+    try:
+        simulator = Simulator(
+            args.host,
+            args.port,
+            rate_limits=rate_limits,
+            ssl_context=_server_context(args.tls_cert, args.tls_key),
+            market=_replay_market(args) or _market(args),
+            liquidity=not args.no_liquidity,
+        )
+    except ReplayError as error:  # the file is checked when the simulator attaches it
+        raise _StartupError(str(error)) from None
     account = simulator.create_account(DEMO_BALANCES, args.api_key, args.api_secret)
     seeded = _seed(simulator, account, args.seed_history)
     stop = asyncio.Event()

@@ -73,6 +73,10 @@ class BookSide:
     def first_order(self, price: Decimal) -> Order:
         return next(iter(self._levels[price].values()))
 
+    def orders_at(self, price: Decimal) -> list[Order]:
+        """The orders resting at ``price``, oldest first (a copy: safe to fill while walking)."""
+        return list(self._levels[price].values())
+
     def level_size(self, price: Decimal) -> Decimal:
         return self._sizes[price]
 
@@ -141,6 +145,8 @@ class Market:
         self.sell_stops: list[tuple[Decimal, int, Order]] = []
         self.trades: list[PublicTrade] = []
         self.trade_times: list[int] = []
+        # None: every public trade is kept; else about the newest this many (see keep_trades).
+        self.max_trades: int | None = None
         self.candle_starts: dict[int, list[int]] = {tf: [] for tf in CANDLE_TIMEFRAMES}
         self.candles: dict[int, dict[int, Candle]] = {tf: {} for tf in CANDLE_TIMEFRAMES}
         self.positions: dict[str, Position] = {}  # by account id
@@ -186,6 +192,10 @@ class Market:
         self.mark_updated = now
         self.trades.append(PublicTrade(match_id, quantity, price, taker_side, now))
         self.trade_times.append(now)
+        if self.max_trades is not None and len(self.trades) >= self.max_trades * 5 // 4 + 1:
+            # Dropped a quarter at a time: one list copy per max_trades / 4 trades.
+            del self.trades[: -self.max_trades]
+            del self.trade_times[: -self.max_trades]
         volume = price * quantity
         for timeframe in CANDLE_TIMEFRAMES:
             step = timeframe * 1000

@@ -62,6 +62,11 @@ class HouseAccount:
     def account_id(self) -> str:
         return self._account.account_id
 
+    @property
+    def account(self) -> Account:
+        """The engine's account (for ``Venue.print_trade`` to pass the house's quotes over)."""
+        return self._account
+
     def place(
         self,
         market_code: str,
@@ -125,6 +130,19 @@ class Venue:
     def set_mark_price(self, market_code: str, price: Decimal) -> None:
         """Move the mark price (and the sanity bounds); may fire stops."""
         self._engine.set_mark_price(market_code, price)
+
+    def keep_trades(self, market_code: str, count: int | None) -> None:
+        """Keep the newest ``count`` (up to 1.25 x ``count``) public trades of a market, for the
+        history endpoints, dropping older ones (None: all): a long replay's memory stays flat."""
+        self._engine.market(market_code).max_trades = count
+
+    def print_trade(
+        self, market_code: str, price: Decimal, quantity: Decimal, taker_side: str
+    ) -> None:
+        """Print a public trade with exactly these values (``Replay``): users' resting orders
+        on the other side at or through ``price`` fill, price-time priority, up to
+        ``quantity``; the house maker's quotes are passed over (``Engine.print_trade``)."""
+        self._engine.print_trade(market_code, price, quantity, taker_side, skip=self.maker.account)
 
 
 class DriverRunner:

@@ -415,6 +415,45 @@ class Engine:
         self._stop_markets.add(market)
         self._run_stop_triggers()
 
+    def print_trade(
+        self,
+        code: str,
+        price: Decimal,
+        quantity: Decimal,
+        taker_side: str,
+        *,
+        skip: Account | None = None,
+    ) -> None:
+        """Print a public trade from outside the book (a replayed one) with exactly these
+        values. Resting orders on the other side at or through ``price`` fill at their own
+        prices, best price first and oldest first, up to ``quantity`` in all; orders of
+        ``skip`` (the house's quotes) are passed over. The outside taker is nobody's account:
+        only the resting side's fills are booked."""
+        market = self.market(code)
+        now = self.now_ms()
+        taker_is_buy = taker_side == "BUY"
+        book = market.side_for(not taker_is_buy)
+        left = quantity
+        for level in list(book.prices_best_first()):
+            if not left or not _crosses(taker_is_buy, price, level):
+                break
+            for maker in book.orders_at(level):
+                if not left:
+                    break
+                if maker.account is skip:
+                    continue
+                filled = min(left, maker.remaining)
+                left -= filled
+                book.reduce(maker, filled)
+                self._fill(maker, filled, level, "MAKER", self.next_match_id(), now)
+                if not maker.remaining:
+                    self._close(maker, OrderState.FILLED, now)
+        market.record_trade(quantity, price, taker_side, self.next_match_id(), now)
+        if self._listeners:
+            self._emit(TradeEvent(market, market.trades[-1]))
+        self._stop_markets.add(market)
+        self._run_stop_triggers()
+
     # -- orders: modify and cancel ----------------------------------------------------------
 
     def find_open_order(
