@@ -32,7 +32,6 @@ from ._errors import (
 from ._history import IncompleteHistoryError
 from ._metrics import Metrics
 from ._ratelimit import RateLimits, Window
-from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from .models import *  # noqa: F403 - the models are part of the public API
 from .models import __all__ as _models_all
@@ -72,6 +71,7 @@ from .models.stream import (
     TickerEvent,
     TradeEvent,
 )
+from .stream import Stream, Subscription
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import coinflex_async as cf
-from coinflex_async._stream import ws_url
+from coinflex_async.stream import ws_url
 from tests.ws_loopback import WsExchange, docs_login_signature
 
 KEY = "ws-key"
@@ -224,7 +224,7 @@ async def test_a_reader_awaiting_a_command_in_its_loop_does_not_hold_up_the_repl
             async for trade in feed:
                 got.append(trade.trade_id)
                 if len(got) == 2:
-                    held.append(ws._reader_turn is feed)
+                    held.append(feed.reading_socket)
                     result = await ws.place_order(**LIMIT, price="54900")
                 if len(got) == 400:
                     assert result is not None
@@ -249,7 +249,7 @@ async def test_a_reader_cancelled_while_reading_a_burst_leaves_the_socket_read(
 
         async def consume_one_then_hang() -> None:
             async for _ in feed:
-                held.append(ws._reader_turn is feed)
+                held.append(feed.reading_socket)
                 await asyncio.sleep(60)
 
         consumer = asyncio.ensure_future(consume_one_then_hang())
@@ -347,7 +347,7 @@ async def test_trades_are_seen_exactly_once_across_reconnects(exchange: WsExchan
         while len(seen) < len(made):
             seen.append((await asyncio.wait_for(feed.__anext__(), 3)).trade_id)
         await asyncio.sleep(0.2)
-        assert feed._queue.__len__() == 0  # nothing more, no repeats
+        assert feed.backlog == 0  # nothing more, no repeats
     assert sorted(seen) == sorted(made) and len(set(seen)) == len(seen)
 
 
@@ -369,7 +369,7 @@ async def test_a_trade_id_is_remembered_for_at_least_10000_later_trades(
         await exchange.push(channel, "trade", [trade(0), trade(10_001), trade(1)])
         ids = [(await asyncio.wait_for(feed.__anext__(), 3)).trade_id for _ in range(10_002)]
         await asyncio.sleep(0.1)
-        assert len(feed._queue) == 0  # the repeats of 0 and 1 never came
+        assert feed.backlog == 0  # the repeats of 0 and 1 never came
     assert ids == [str(i) for i in range(10_002)]
 
 
@@ -378,9 +378,9 @@ async def test_a_stalled_connection_is_reopened(exchange: WsExchange) -> None:
         await ws.subscribe(f"trade:{SWAP}")
         exchange.silent = True
         started = time.monotonic()
-        await until(lambda: ws._ws is None or exchange.connections > 1, timeout=5)
+        await until(lambda: not ws.connected or exchange.connections > 1, timeout=5)
         exchange.silent = False
-        await until(lambda: exchange.connections == 2 and ws._ready.is_set(), timeout=5)  # type: ignore[union-attr]
+        await until(lambda: exchange.connections == 2 and ws.connected, timeout=5)
         assert time.monotonic() - started < 4
 
 
@@ -405,7 +405,7 @@ async def test_a_slow_reader_gets_the_newest_book_or_an_overflow(exchange: WsExc
         await asyncio.sleep(0.1)
         got = [await asyncio.wait_for(books.__anext__(), 2)]
         assert got[-1].seq_num == 49  # conflated: the newest book, nothing older waits
-        assert len(books._queue) == 0
+        assert books.backlog == 0
         with pytest.raises(cf.StreamOverflowError) as caught:
             await asyncio.wait_for(trade_feed.__anext__(), 2)
         assert caught.value.dropped >= 15
@@ -439,7 +439,7 @@ async def test_compact_books_conflate_per_market_for_a_slow_reader(exchange: WsE
         got = [await asyncio.wait_for(books.__anext__(), 2) for _ in range(2)]
         # The newest book of each market (in the place of the market's older one), nothing older.
         assert [(b.instrument_id, b.seq_num) for b in got] == [(SWAP, 39), (other, 30)]
-        assert len(books._queue) == 0
+        assert books.backlog == 0
 
 
 async def test_a_book_not_in_the_documented_shape_is_skipped_and_logged(
@@ -469,7 +469,7 @@ async def test_several_depth_channels_of_a_market_get_books_by_size(exchange: Ws
         assert (got_small.seq_num, len(got_small.asks)) == (1, 5)
         assert (got_large.seq_num, len(got_large.asks)) == (2, 25)
         assert got_large.asks[24].price == Decimal(5557 + 24)
-        assert len(fives._queue) == 0 and len(twentyfives._queue) == 0
+        assert fives.backlog == 0 and twentyfives.backlog == 0
 
 
 async def test_a_reader_joining_or_leaving_a_busy_channel_changes_who_gets_updates(
@@ -487,7 +487,7 @@ async def test_a_reader_joining_or_leaving_a_busy_channel_changes_who_gets_updat
         await first.aclose()
         await exchange.push_raw(channel, compact("depthL5", [book(3)]))
         assert (await asyncio.wait_for(second.__anext__(), 2)).seq_num == 3
-        assert len(first._queue) == 0
+        assert first.backlog == 0
 
 
 async def test_interleaved_tables_markets_and_readers_each_get_their_own_updates(
@@ -530,7 +530,7 @@ async def test_interleaved_tables_markets_and_readers_each_get_their_own_updates
         await push(("order", SWAP, 10), ("trade", SWAP, 11))
         assert ids(await take(late, 1)) == ["10"]
         assert ids(await take(btc, 1)) == ["11"]
-        assert len(orders._queue) == len(ether._queue) == 0
+        assert orders.backlog == ether.backlog == 0
 
 
 async def test_closing_ends_readers_and_commands_at_once(exchange: WsExchange) -> None:

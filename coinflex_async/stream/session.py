@@ -1,0 +1,299 @@
+"""The conversation on the connection: tagged asks and their answers, login, subscribe,
+unsubscribe, restoring login and channels after a reconnect, and the exchange's pacing of a
+connection that is not logged in (one message per second)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._errors import AuthenticationError, TransportError, error_from_code
+from .._transport import RetryPolicy
+from .connection import Connection, Socket
+from .context import StreamContext
+from .protocol import RATE_CODES, Frame, Table, encode, login_message, text
+from .readers import Deferred, Subscription
+from .resync import backfill, resync
+from .routing import Channel, Router
+
+__all__ = ["UNAUTH_GAP", "Session"]
+
+log = logging.getLogger("coinflex_async")
+
+UNAUTH_GAP = 1.05  # seconds between messages before login (the exchange: 1 per second)
+
+
+class _Waiter:
+    """The answers expected for one tag (a batch command gets one per order)."""
+
+    __slots__ = ("expected", "frames", "future")
+
+    def __init__(self, future: asyncio.Future[list[Frame]], expected: int) -> None:
+        self.future = future
+        self.expected = expected
+        self.frames: list[Frame] = []
+
+
+class Session:
+    """Asks and answers on one stream's connection (across reconnects)."""
+
+    def __init__(
+        self, context: StreamContext, connection: Connection, router: Router, policy: RetryPolicy
+    ) -> None:
+        self._context = context
+        self._connection = connection
+        self._router = router
+        self._policy = policy
+        self._url = connection.url
+        self._tags = itertools.count(1)
+        self._waiters: dict[str, _Waiter] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._login_lock = asyncio.Lock()
+        self._pace_lock = asyncio.Lock()
+        self._unauth_sent_at = -UNAUTH_GAP
+        self._logged_in_on: Socket | None = None  # the connection that is logged in
+        self._wants_login = False  # log in again after a reconnect
+
+    # -- asks and answers ---------------------------------------------------------------------
+
+    def answer(self, frame: Frame) -> None:
+        """A tagged frame from the router: one of the answers an ask waits for."""
+        tag = str(frame.tag)
+        waiter = self._waiters.get(tag)
+        if waiter is None:
+            return  # a late answer (its command timed out) or an unsubscribe's
+        waiter.frames.append(frame)
+        if len(waiter.frames) >= waiter.expected:
+            del self._waiters[tag]
+            if not waiter.future.done():
+                waiter.future.set_result(waiter.frames)
+
+    def lost(self) -> None:
+        """The connection dropped: every ask in flight ends (its answer cannot come)."""
+        self._logged_in_on = None
+        self._fail_waiters(TransportError("the WebSocket connection was lost", request_sent=True))
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._fail_waiters(TransportError("the stream was closed", request_sent=True))
+
+    def _fail_waiters(self, error: BaseException) -> None:
+        waiters, self._waiters = self._waiters, {}
+        for waiter in waiters.values():
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+                waiter.future.exception()  # mark retrieved: its caller may have gone
+
+    async def ask(
+        self,
+        ws: Socket,
+        message: dict[str, Any],
+        expected: int = 1,
+        what: str = "",
+        leaving: Callable[[], None] | None = None,
+    ) -> list[Frame]:
+        """Send one tagged message; wait for its ``expected`` answers (at most ``timeout``).
+        ``leaving`` runs just before the message goes (order recovery's mark)."""
+        await self._pace(ws)
+        tag = str(next(self._tags))
+        message["tag"] = tag
+        future: asyncio.Future[list[Frame]] = asyncio.get_running_loop().create_future()
+        self._waiters[tag] = _Waiter(future, expected)
+        timeout = self._context.timeout
+        try:
+            payload = encode(message).decode()
+            if leaving is not None:
+                leaving()
+            await self._connection.send(ws, payload, what)
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout)
+            except asyncio.TimeoutError:
+                raise TransportError(f"WebSocket {what}: no answer within {timeout} s") from None
+        finally:
+            self._waiters.pop(tag, None)
+            if not future.done():
+                future.cancel()
+
+    async def _ask_again(self, ws: Socket, message: dict[str, Any], what: str) -> Frame:
+        """``ask`` for a request that is safe to repeat (login): an answer lost or refused as
+        too rapid is asked again, within the retry policy's attempts."""
+        policy = self._policy
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                (reply,) = await self.ask(ws, dict(message), what=what)
+            except TransportError as error:
+                if attempt >= policy.attempts or ws is not self._connection.ws:
+                    raise
+                log.info("stream %s: %s: %s; asking again", self._url, what, error)
+                continue
+            if reply.success or text(reply.code) not in RATE_CODES or attempt >= policy.attempts:
+                return reply
+            await asyncio.sleep(max(UNAUTH_GAP, policy.wait_after(None, attempt)))
+
+    async def _pace(self, ws: Socket) -> None:
+        """Before login the exchange takes one message per second per connection: wait for
+        the next free second (login itself lifts the limit to 50 per second)."""
+        if self._logged_in_on is ws:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._pace_lock:
+            wait = self._unauth_sent_at + UNAUTH_GAP - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._unauth_sent_at = loop.time()
+
+    # -- login --------------------------------------------------------------------------------
+
+    async def login(self, ws: Socket, what: str = "private channels and order commands") -> None:
+        """Log this connection in (once), signed as the docs say."""
+        credentials = self._context.credentials
+        if credentials is None:
+            raise AuthenticationError(
+                f"{what} need api_key and api_secret", status=None, endpoint="WebSocket login"
+            )
+        async with self._login_lock:
+            if self._logged_in_on is ws and ws is self._connection.ws:
+                return
+            message = login_message(credentials, time.time_ns() // 1_000_000)
+            reply = await self._ask_again(ws, message, "login")
+            if not reply.success and text(reply.code) != "20005":  # 20005: already logged in
+                error = error_from_code(text(reply.code), reply.message, endpoint="WebSocket login")
+                if not isinstance(error, AuthenticationError):
+                    error = AuthenticationError(
+                        error.message, status=None, code=error.code, endpoint="WebSocket login"
+                    )
+                raise error
+            self._logged_in_on = ws
+            self._wants_login = True
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    async def join(self, reader: Subscription[Any], tables: list[Table]) -> None:
+        """Put ``reader`` on its channels, subscribing those new to the stream; returns once
+        the exchange acknowledged each (a refusal raises, and ``reader`` leaves them all)."""
+        new: list[Channel] = []
+        joined: list[Channel] = []
+        for name, table in zip(reader.channels, tables, strict=True):
+            channel, is_new = self._router.join(name, table, reader)
+            (new if is_new else joined).append(channel)
+        try:
+            if new:
+                ws = await self._connection.until_ready()
+                if any(c.table.private for c in new):
+                    await self.login(ws)
+                errors = await self._subscribe_on(ws, new)
+                if errors:
+                    raise errors[0]
+            # Channels others subscribed first: wait for their acknowledgement too.
+            for channel in joined:
+                await asyncio.shield(channel.confirmed)
+        except BaseException:
+            await self.leave(reader, quiet=True)
+            raise
+
+    async def _subscribe_on(self, ws: Socket, channels: list[Channel]) -> list[BaseException]:
+        """Subscribe ``channels`` in one message (before login the exchange takes one message a
+        second); the refusals, each also set on its channel. The exchange answers each channel
+        in turn; a refusal does not name its channel, so answers are matched in order."""
+        policy = self._policy
+        remaining = list(channels)
+        errors: list[BaseException] = []
+        attempt = 0
+        while remaining:
+            attempt += 1
+            message = {"op": "subscribe", "args": [c.name for c in remaining]}
+            try:
+                answers = await self.ask(ws, message, len(remaining), "subscribe")
+            except TransportError as error:
+                if attempt >= policy.attempts or ws is not self._connection.ws:
+                    raise
+                log.info("stream %s: subscribe: %s; asking again", self._url, error)
+                continue
+            refused: list[tuple[Channel, Frame]] = []
+            waiting = list(remaining)
+            for frame in answers:
+                named = frame.channel if isinstance(frame.channel, str) else None
+                channel = next((c for c in waiting if c.name == named), None) or waiting[0]
+                waiting.remove(channel)
+                if frame.success:
+                    channel.confirm(frame.timestamp)
+                else:
+                    refused.append((channel, frame))
+            remaining = []
+            for channel, frame in refused:
+                code = text(frame.code)
+                if code in RATE_CODES and attempt < policy.attempts:
+                    remaining.append(channel)  # too rapid: ask again after the wait
+                    continue
+                refusal = error_from_code(
+                    code, frame.message, endpoint=f"WebSocket subscribe {channel.name}"
+                )
+                channel.refuse(refusal)
+                errors.append(refusal)
+            if remaining:
+                await asyncio.sleep(max(UNAUTH_GAP, policy.wait_after(None, attempt)))
+        return errors
+
+    async def leave(self, reader: Subscription[Any], *, quiet: bool = False) -> None:
+        """Take ``reader`` off its channels; unsubscribe those nobody reads any more."""
+        gone = self._router.leave(reader)
+        ws = self._connection.ws
+        if gone and ws is not None and self._connection.is_live(ws):
+            # Nobody waits for the acknowledgement: an unknown tag's answer is ignored.
+            message = {"op": "unsubscribe", "tag": str(next(self._tags)), "args": gone}
+            try:
+                await self._connection.send(ws, encode(message).decode(), "unsubscribe")
+            except TransportError as exc:
+                if not quiet:
+                    log.debug("stream %s: unsubscribe not sent: %s", self._url, exc)
+
+    # -- after a reconnect --------------------------------------------------------------------
+
+    async def restore(self, ws: Socket) -> None:
+        """Log in again, subscribe every channel again; private channels then yield a fresh
+        snapshot, trade channels their backfill, before new updates."""
+        if self._wants_login:
+            await self.login(ws)
+        channels = list(self._router.channels.values())
+        if not channels:
+            return
+        loop = asyncio.get_running_loop()
+        for channel in channels:
+            if not (channel.table.private or channel.is_trade):
+                continue
+            if channel.pending is None or channel.pending.done():
+                # In each reader's queue before any update of the new connection can arrive.
+                channel.pending = loop.create_future()
+                deferred = Deferred(channel.pending)
+                for reader in channel.readers:
+                    reader.put_deferred(deferred)
+        errors = await self._subscribe_on(ws, channels)
+        for channel in channels:
+            if channel.refused is not None:
+                for reader in channel.readers:
+                    reader.end(channel.refused)
+                if channel.pending is not None and not channel.pending.done():
+                    channel.pending.set_result([])
+        private = [c for c in channels if c.table.private and c.refused is None]
+        if private:
+            self._spawn(resync(private, self._context.snapshot))
+        for channel in channels:
+            if channel.is_trade and channel.refused is None:
+                self._spawn(backfill(channel, self._context.trades_page))
+        if errors:
+            log.warning("stream %s: resubscribing refused: %s", self._url, errors[0])
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
