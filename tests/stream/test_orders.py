@@ -29,6 +29,8 @@ async def test_order_commands_answer_as_futures(exchange: WsExchange) -> None:
         with pytest.raises(cf.OrderRejectedError) as caught:
             await ws.cancel_order(market_code=SWAP, order_id="999999")
         assert caught.value.code == "100005"
+        assert caught.value.status is None and "HTTP" not in str(caught.value)
+        assert "WebSocket cancelorder" in str(caught.value)
         with pytest.raises(cf.OrderRejectedError) as rejected:
             await ws.place_order(**{**LIMIT, "market_code": "BAD-MARKET"}, price="1")
         assert rejected.value.code == "20015"

@@ -9,6 +9,7 @@ import pytest
 
 import coinflex_async as cf
 from tests.stream.support import (
+    FAST,
     KEY,
     LIMIT,
     SECRET,
@@ -43,6 +44,9 @@ async def test_a_refused_channel_raises_the_docs_code(exchange: WsExchange) -> N
         with pytest.raises(cf.APIError) as caught:
             await ws.subscribe("depth:NOPE")
         assert caught.value.code == "20015"
+        # No HTTP answer carried it: no HTTP status, and the text says where it came from.
+        assert caught.value.status is None
+        assert "HTTP" not in str(caught.value) and "WebSocket subscribe" in str(caught.value)
         with pytest.raises(cf.ValidationError):
             await ws.subscribe("nonsense:X")
 
@@ -67,3 +71,16 @@ async def test_private_channels_without_credentials_fail_before_sending(
         with pytest.raises(cf.AuthenticationError):
             await ws.place_order(**LIMIT, price="1")
     assert exchange.ops("login") == [] and exchange.ops("subscribe") == []
+
+
+async def test_a_refused_login_is_an_authentication_error_without_http(
+    exchange: WsExchange,
+) -> None:
+    async with (
+        cf.Client(KEY, "not-the-secret", base_url=exchange.url, retry=FAST) as client,  # type: ignore[attr-defined]
+        client.stream() as ws,
+    ):
+        with pytest.raises(cf.AuthenticationError) as caught:
+            await ws.subscribe("order:all")
+    assert caught.value.code == "20000" and caught.value.status is None
+    assert "HTTP" not in str(caught.value) and "WebSocket login" in str(caught.value)
