@@ -56,6 +56,10 @@ class Session:
         self._pace_lock = asyncio.Lock()
         self._unauth_sent_at = -UNAUTH_GAP
         self._logged_in_on: Socket | None = None  # the connection that is logged in
+        # Channels of subscribe calls waiting to go out together (see _subscribe_together).
+        self._batch: list[Channel] = []
+        self._batch_sender: asyncio.Task[None] | None = None
+        self._told_pacing = False  # the INFO line on the pre-login pacing, once per stream
         self._wants_login = False  # log in again after a reconnect
 
     # -- asks and answers ---------------------------------------------------------------------
@@ -145,12 +149,27 @@ class Session:
         the next free second (login itself lifts the limit to 50 per second)."""
         if self._logged_in_on is ws:
             return
-        loop = asyncio.get_running_loop()
         async with self._pace_lock:
-            wait = self._unauth_sent_at + UNAUTH_GAP - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._unauth_sent_at = loop.time()
+            await self._until_free_second(ws)
+            self._unauth_sent_at = asyncio.get_running_loop().time()
+
+    async def _until_free_second(self, ws: Socket) -> None:
+        """Wait until a message may go on ``ws`` under the pre-login pacing."""
+        if self._logged_in_on is ws:
+            return
+        wait = self._unauth_sent_at + UNAUTH_GAP - asyncio.get_running_loop().time()
+        if wait <= 0:
+            return
+        if not self._told_pacing:
+            self._told_pacing = True
+            log.info(
+                "stream %s: not logged in, so the exchange takes one message per second on this "
+                "connection; waiting %.2f s (subscriptions asked for meanwhile go out together "
+                "in one message; a stream with credentials lifts this by logging in)",
+                self._url,
+                wait,
+            )
+        await asyncio.sleep(wait)
 
     # -- login --------------------------------------------------------------------------------
 
@@ -191,15 +210,43 @@ class Session:
                 ws = await self._connection.until_ready()
                 if any(c.table.private for c in new):
                     await self.login(ws)
-                errors = await self._subscribe_on(ws, new)
-                if errors:
-                    raise errors[0]
-            # Channels others subscribed first: wait for their acknowledgement too.
-            for channel in joined:
+                self._subscribe_together(ws, new)
+            # Wait for each channel's acknowledgement (a refusal raises its error), whoever
+            # asked for it.
+            for channel in (*new, *joined):
                 await asyncio.shield(channel.confirmed)
         except BaseException:
             await self.leave(reader, quiet=True)
             raise
+
+    def _subscribe_together(self, ws: Socket, channels: list[Channel]) -> None:
+        """Subscribe ``channels`` in the next subscribe message: the calls made while one
+        message waits for its turn (the pre-login pacing holds messages a second apart) go
+        out together in it. Each channel's ``confirmed`` tells how it went."""
+        self._batch.extend(channels)
+        sender = self._batch_sender
+        if sender is None or sender.done():
+            self._batch_sender = self._spawn(self._send_batch(ws))
+
+    async def _send_batch(self, ws: Socket) -> None:
+        try:
+            await self._until_free_second(ws)
+        finally:
+            # Taken at the last moment: what was asked for while waiting goes too. A new call
+            # from here on starts the next message.
+            batch, self._batch = self._batch, []
+            self._batch_sender = None
+        # Channels whose every reader left while the message waited are not asked for.
+        batch = [c for c in batch if self._router.channels.get(c.name) is c]
+        if not batch:
+            return
+        try:
+            await self._subscribe_on(ws, batch)  # refusals are set on their channels
+        except Exception as error:
+            for channel in batch:
+                if not channel.confirmed.done():
+                    channel.confirmed.set_exception(error)
+                    channel.confirmed.exception()  # retrieved: its callers may have gone
 
     async def _subscribe_on(self, ws: Socket, channels: list[Channel]) -> list[BaseException]:
         """Subscribe ``channels`` in one message (before login the exchange takes one message a
@@ -293,7 +340,8 @@ class Session:
         if errors:
             log.warning("stream %s: resubscribing refused: %s", self._url, errors[0])
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
