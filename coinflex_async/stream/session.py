@@ -106,6 +106,10 @@ class Session:
     ) -> list[Frame]:
         """Send one tagged message; wait for its ``expected`` answers (at most ``timeout``).
         ``leaving`` runs just before the message goes (order recovery's mark)."""
+        # A connection already lost fails at once: its asks must not queue for pacing or the
+        # login lock ahead of the next connection's (a reconnect's login waited behind them).
+        if not self._connection.is_live(ws):
+            raise TransportError(f"WebSocket {what}: the connection was lost", request_sent=False)
         await self._pace(ws)
         tag = str(next(self._tags))
         message["tag"] = tag
