@@ -12,8 +12,9 @@ connection  the only code touching aiohttp's WebSocket: connect, keep-alive (pin
             detection), reconnect with the RetryPolicy's backoff, the read loop, lending the
             read loop to a waiting reader (and aiohttp's frame buffer it peeks at), sending
 routing     Router: a frame's table + market -> its channels -> their readers (the hot
-            path); Channel: one channel's readers and its trade de-duplication (first_time,
-            the one rule every trade path calls)
+            path: a remembered sink per table and market)
+channel     Channel: one channel's readers and its trade de-duplication (first_time, the
+            one rule every trade path calls)
 readers     Subscription[T]: one reader's queue; conflation and overflow (put, the one rule
             every writer calls); Lazy (decode in the reader's task), Deferred (a REST fetch
             in its place in the queue)

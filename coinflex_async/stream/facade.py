@@ -11,7 +11,7 @@ from typing import Any
 from .._errors import StreamClosedError, ValidationError
 from .._orders import CANCEL, MODIFY, PLACE
 from .._transport import RetryPolicy
-from ..models import OrderResult
+from ..models import Balance, OrderResult, Position
 from ..models._values import ResponseTypeValue
 from ..models.requests import (
     CancelOrder,
@@ -25,10 +25,29 @@ from ..models.requests import (
     to_wire_modify,
     to_wire_new,
 )
+from ..models.stream import (
+    CandleEvent,
+    DepthEvent,
+    LiquidationEvent,
+    MarketEvent,
+    OrderEvent,
+    OrderFailureEvent,
+    Resynced,
+    TickerEvent,
+    TradeEvent,
+)
 from .connection import Connection
 from .context import StreamContext
 from .orders import OrderCommands, accepted
-from .protocol import table_for, ws_url
+from .protocol import (
+    CandleSeconds,
+    DepthLevel,
+    candles_channel,
+    channel,
+    depth_channel,
+    table_for,
+    ws_url,
+)
 from .readers import Subscription
 from .routing import Router
 from .session import Session
@@ -188,6 +207,74 @@ class Stream:
         reader: Subscription[Any] = Subscription(names, queue, connection, session.leave)
         await session.join(reader, tables)
         return reader
+
+    # -- typed subscriptions (one channel each; the type checker knows what they yield) ------
+
+    async def subscribe_depth(
+        self, market_code: str, level: DepthLevel | None = None, *, max_queue: int | None = None
+    ) -> Subscription[DepthEvent]:
+        """``depthL5``/``depthL10``/``depthL25`` books of a market, or its whole book
+        (``level=None``, ``depth:M``). Conflated for a slow reader."""
+        return await self.subscribe(depth_channel(market_code, level), max_queue=max_queue)
+
+    async def subscribe_trades(
+        self, market_code: str, *, max_queue: int | None = None
+    ) -> Subscription[TradeEvent]:
+        """Every public trade of a market, once each (backfilled after a reconnect)."""
+        return await self.subscribe(
+            channel("trade", market_code, "market_code"), max_queue=max_queue
+        )
+
+    async def subscribe_ticker(
+        self, market_code: str = "all", *, max_queue: int | None = None
+    ) -> Subscription[TickerEvent]:
+        """The ticker of a market, or of every market (``"all"``). Conflated."""
+        return await self.subscribe(
+            channel("ticker", market_code, "market_code"), max_queue=max_queue
+        )
+
+    async def subscribe_candles(
+        self, market_code: str, seconds: CandleSeconds, *, max_queue: int | None = None
+    ) -> Subscription[CandleEvent]:
+        """The current candle of a market (``seconds``: 60, 180, 300, ... 86400). Conflated."""
+        return await self.subscribe(candles_channel(market_code, seconds), max_queue=max_queue)
+
+    async def subscribe_market(
+        self, market_code: str = "all", *, max_queue: int | None = None
+    ) -> Subscription[MarketEvent]:
+        """Reference data and price of a market, or of every market. Conflated."""
+        return await self.subscribe(
+            channel("market", market_code, "market_code"), max_queue=max_queue
+        )
+
+    async def subscribe_liquidations(
+        self, *, max_queue: int | None = None
+    ) -> Subscription[LiquidationEvent]:
+        """Liquidations about to happen, in every market (``liquidationRFQ``)."""
+        return await self.subscribe("liquidationRFQ", max_queue=max_queue)
+
+    async def subscribe_orders(
+        self, market_code: str = "all", *, max_queue: int | None = None
+    ) -> Subscription[OrderEvent | OrderFailureEvent | Resynced]:
+        """The account's order updates (private: logs in first); ``Resynced`` after a
+        reconnect."""
+        return await self.subscribe(
+            channel("order", market_code, "market_code"), max_queue=max_queue
+        )
+
+    async def subscribe_balances(
+        self, asset: str = "all", *, max_queue: int | None = None
+    ) -> Subscription[Balance | Resynced]:
+        """The account's balances (private); ``Resynced`` after a reconnect."""
+        return await self.subscribe(channel("balance", asset, "asset"), max_queue=max_queue)
+
+    async def subscribe_positions(
+        self, instrument_id: str = "all", *, max_queue: int | None = None
+    ) -> Subscription[Position | Resynced]:
+        """The account's positions (private); ``Resynced`` after a reconnect."""
+        return await self.subscribe(
+            channel("position", instrument_id, "instrument_id"), max_queue=max_queue
+        )
 
     # -- order commands --------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import hmac
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 import msgspec
 from yarl import URL
@@ -19,6 +19,7 @@ from yarl import URL
 from .._errors import ValidationError
 from .._signing import Credentials
 from ..models import Balance, OrderResult, Position
+from ..models._values import _OrderTypeField, _SideField
 from ..models.stream import (
     CandleEvent,
     DepthEvent,
@@ -50,6 +51,12 @@ __all__ = [
     "table_named",
     "text",
     "ws_url",
+    "CANDLE_SECONDS",
+    "CandleSeconds",
+    "DepthLevel",
+    "candles_channel",
+    "channel",
+    "depth_channel",
 ]
 
 LOGIN_PATH = "GET/auth/self/verify"
@@ -103,8 +110,8 @@ class _FailureData(msgspec.Struct, rename="camel", gc=False):
     order_id: str | int | None = None
     status: str | None = None
     market_code: str | None = None
-    side: str | None = None
-    order_type: str | None = None
+    side: _SideField | None = None  # typed as the docs list it, decoded as str
+    order_type: _OrderTypeField | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
     remain_quantity: Decimal | None = None
@@ -202,6 +209,34 @@ def table_for(channel: str) -> Table:
     if table is None or (table.key is None) != (not sep) or (sep and not key):
         raise ValidationError(f"unknown channel {channel!r} (see the WebSocket docs' channels)")
     return table
+
+
+# The candle granularities the docs list (``candles<seconds>s:M``).
+CandleSeconds = Literal[60, 180, 300, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400]
+CANDLE_SECONDS: frozenset[int] = frozenset(get_args(CandleSeconds))
+DepthLevel = Literal[5, 10, 25]
+
+
+def channel(prefix_: str, key: object, what: str) -> str:
+    """``prefix:key`` for a typed subscription; ValidationError for a key that is not one."""
+    if not isinstance(key, str) or not key or key != key.strip() or ":" in key:
+        raise ValidationError(f"{what} must be a non-empty str such as 'BTC-USD-SWAP-LIN'")
+    return f"{prefix_}:{key}"
+
+
+def depth_channel(market_code: str, level: DepthLevel | None) -> str:
+    """``depth:M`` (the whole book) or ``depthL<level>:M``."""
+    if level is not None and (isinstance(level, bool) or level not in (5, 10, 25)):
+        raise ValidationError(f"level must be None, 5, 10 or 25, not {level!r}")
+    return channel("depth" if level is None else f"depthL{level}", market_code, "market_code")
+
+
+def candles_channel(market_code: str, seconds: CandleSeconds) -> str:
+    """``candles<seconds>s:M``, for the granularities the docs list."""
+    if isinstance(seconds, bool) or seconds not in CANDLE_SECONDS:
+        listed = ", ".join(str(s) for s in sorted(CANDLE_SECONDS))
+        raise ValidationError(f"seconds must be one of {listed}, not {seconds!r}")
+    return channel(f"candles{seconds}s", market_code, "market_code")
 
 
 def text(value: object) -> str | None:

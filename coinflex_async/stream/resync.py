@@ -14,8 +14,8 @@ from typing import Any
 
 from ..models import PublicTrade
 from ..models.stream import AccountSnapshot, Resynced, TradeEvent
+from .channel import Channel
 from .context import TradesPage
-from .routing import Channel
 
 __all__ = ["PUBLIC_TRADES_LIMIT", "backfill", "resync", "trades_since"]
 

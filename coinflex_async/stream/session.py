@@ -13,12 +13,13 @@ from typing import Any
 
 from .._errors import AuthenticationError, TransportError, error_from_code
 from .._transport import RetryPolicy
+from .channel import Channel
 from .connection import Connection, Socket
 from .context import StreamContext
 from .protocol import RATE_CODES, Frame, Table, encode, login_message, text
 from .readers import Deferred, Subscription
 from .resync import backfill, resync
-from .routing import Channel, Router
+from .routing import Router
 
 __all__ = ["UNAUTH_GAP", "Session"]
 
