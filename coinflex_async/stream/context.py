@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import aiohttp
 
@@ -17,9 +17,6 @@ from .._transport import RetryPolicy
 from ..models import PublicTrade
 from ..models.requests import ClientOrderIds
 from ..models.stream import AccountSnapshot
-
-if TYPE_CHECKING:
-    from .facade import Stream
 
 __all__ = ["StreamContext", "TradesPage"]
 
@@ -43,7 +40,7 @@ class StreamContext:
     recovery: OrderRecovery  # settles order commands whose answer was lost
     snapshot: Callable[[], Awaitable[AccountSnapshot]]  # private channels' resync
     trades_page: TradesPage  # trade channels' backfill
-    forget: Callable[[Stream], None]  # the client stops tracking a closed stream
+    forget: Callable[[Any], None]  # the client stops tracking a closed stream (its Stream)
 
     def __repr__(self) -> str:
         return f"StreamContext({self.base_url!r})"

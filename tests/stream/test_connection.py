@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import aiohttp
 import pytest
 
 import coinflex_async as cf
+from coinflex_async.stream import ws_url
+from coinflex_async.stream.connection import WS_OPTIONS, received_frames
 from tests.stream.support import (
     LIMIT,
     SWAP,
@@ -86,3 +90,37 @@ async def test_a_stalled_connection_is_reopened(exchange: WsExchange) -> None:
         exchange.silent = False
         await until(lambda: exchange.connections == 2 and ws.connected, timeout=5)
         assert time.monotonic() - started < 4
+
+
+async def test_aiohttp_still_shows_the_frames_it_received_but_nobody_read(
+    exchange: WsExchange,
+) -> None:
+    """The lending of the socket to a reader peeks at aiohttp's private frame buffer
+    (connection.received_frames): this fails when an aiohttp release stops keeping it."""
+    channel = f"trade:{SWAP}"
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(ws_url(exchange.url), **WS_OPTIONS)  # type: ignore[attr-defined]
+        await ws.send_str(json.dumps({"op": "subscribe", "tag": "1", "args": [channel]}))
+        await ws.receive()  # the acknowledgement
+        buffer = received_frames(ws)
+        assert not isinstance(buffer, tuple) and len(buffer) == 0
+        await push_burst(exchange, burst(0, 3))
+        await until(lambda: len(buffer) == 3)
+        for _ in range(3):
+            await ws.receive()
+        assert len(buffer) == 0
+        await ws.close()
+
+
+def test_without_aiohttps_frame_buffer_readers_never_read_the_socket_themselves() -> None:
+    """The fallback: an empty tuple stands for a buffer aiohttp no longer has, so a reader is
+    never lent the socket and the socket's task reads every frame."""
+
+    class NoReader:
+        pass
+
+    class ReaderWithoutBuffer:
+        _reader = object()
+
+    assert received_frames(NoReader()) == ()  # type: ignore[arg-type]
+    assert received_frames(ReaderWithoutBuffer()) == ()  # type: ignore[arg-type]
