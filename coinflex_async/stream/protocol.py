@@ -187,17 +187,27 @@ def prefix(channel_or_table: str) -> str:
 _BY_TABLE_NAME: dict[bytes, tuple[Table, str]] = {}
 
 
+def channel_prefix(table_name: str) -> str:
+    """The channel prefix a ``table`` name's updates are for: the name itself, except that a
+    candle table names its period as ``candle60s`` (the docs' example) or ``candles60s``
+    while its channel is ``candles60s:M``."""
+    if table_name.startswith("candle"):
+        period = table_name[6:]
+        return "candles" + (period[1:] if period.startswith("s") else period)
+    return table_name
+
+
 def table_named(name: bytes) -> tuple[Table, str] | None:
     """The table and channel prefix of a ``table`` name as sent (remembered, bounded)."""
     known = _BY_TABLE_NAME.get(name)
     if known is not None:
         return known
-    name_prefix = prefix(name.decode(errors="replace"))
-    table = TABLES.get(name_prefix)
+    text_name = name.decode(errors="replace")
+    table = TABLES.get(prefix(text_name))
     if table is None or len(_BY_TABLE_NAME) > 1000:
         return None
-    _BY_TABLE_NAME[name] = (table, name_prefix)
-    return table, name_prefix
+    _BY_TABLE_NAME[name] = known = (table, channel_prefix(text_name))
+    return known
 
 
 def table_for(channel: str) -> Table:

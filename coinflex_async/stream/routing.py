@@ -31,7 +31,6 @@ from .protocol import (
     Table,
     failure_event,
     frame_decoder,
-    prefix,
     table_named,
 )
 from .readers import Lazy, Subscription
@@ -205,10 +204,10 @@ class Router:
     def _deliver(self, table_name: str, data: msgspec.Raw) -> None:
         if not data:
             return
-        name = prefix(table_name)
-        table = TABLES.get(name)
-        if table is None:
+        known = table_named(table_name.encode())
+        if known is None:
             return
+        table, name = known
         try:
             events = table.decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

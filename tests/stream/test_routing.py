@@ -233,3 +233,25 @@ async def test_a_trade_repeated_within_and_across_batches_is_handed_out_once(
         await asyncio.sleep(0.1)
         assert feed.backlog == 0
     assert got == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("table", ["candle60s", "candles60s"])
+async def test_a_candle_reaches_the_channel_of_its_period(exchange: WsExchange, table: str) -> None:
+    """The docs' example names the table ``candle60s``, their table ``candles<granularity>``;
+    either way its candles are for ``candles60s:M``, not for another period's channel."""
+    minute, hour = f"candles60s:{SWAP}", f"candles3600s:{SWAP}"
+    values = ["1596168420000", "100", "101", "99", "100.5", "2", "200.5"]
+    async with client_for(exchange) as client, client.stream() as ws:
+        minutes = await ws.subscribe_candles(SWAP, 60)
+        hours = await ws.subscribe_candles(SWAP, 3600)
+        item = {"marketCode": SWAP, "candle": values}
+        await exchange.push(minute, table, [item])
+        await exchange.push_raw(minute, json.dumps({"table": table, "data": [item]}))
+        got = [await asyncio.wait_for(minutes.__anext__(), 2) for _ in range(2)]
+        await asyncio.sleep(0.1)
+        assert hours.backlog == 0
+    assert all(isinstance(c, cf.CandleEvent) and c.candle.close == Decimal("100.5") for c in got)
+    assert (
+        exchange.ops("subscribe")[0]["args"] == [minute, hour]
+        or len(exchange.ops("subscribe")) == 2
+    )
