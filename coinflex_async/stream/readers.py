@@ -92,7 +92,10 @@ class Lazy:
 class Subscription(Generic[T]):
     """What ``ws.subscribe(*channels)`` and the typed ``ws.subscribe_*`` return: an async
     iterator of typed events, in arrival order, for every channel it names. ``aclose()``
-    leaves (unsubscribing channels nobody else reads); leaving ``async with ws`` ends it."""
+    leaves (unsubscribing channels nobody else reads); leaving ``async with ws`` ends it.
+
+    ``put``, ``put_update``, ``put_book``, ``put_deferred`` and ``end`` are the stream's side
+    (its router and session call them), not a reader's."""
 
     def __init__(
         self,
