@@ -223,17 +223,19 @@ def aioresponses(session: nox.Session) -> None:
 @nox.session
 def stream_aiohttp313(session: nox.Session) -> None:
     """The WebSocket stream's tests on aiohttp 3.13, which hands text frames over as str (3.14
-    on hands them over as bytes, which the stream asks for: see _stream._RAW_TEXT)."""
+    on hands them over as bytes, which the stream asks for: see stream.connection.RAW_TEXT)."""
     session.install("-e", ".[test]")
     session.install(AIOHTTP_313)
     session.run(
-        "python", "-c", "import coinflex_async._stream as s; assert not s._RAW_TEXT, 'not 3.13'"
+        "python",
+        "-c",
+        "import coinflex_async.stream.connection as c; assert not c.RAW_TEXT, 'not 3.13'",
     )
     session.run(
         "pytest",
         "-p",
         "no:cacheprovider",
-        "tests/test_stream.py",
+        "tests/stream",
         "tests/e2e/test_e2e_stream.py",
         *session.posargs,
     )

@@ -388,7 +388,7 @@ async def latency(
         streams = [await client.stream().__aenter__() for _ in range(connections)]
         readers = []
 
-        async def read(feed: cf.Subscription) -> None:
+        async def read(feed: cf.Subscription[cf.TradeEvent]) -> None:
             async for trade in feed:
                 delays.append(time.time_ns() - int(trade.trade_id))
 

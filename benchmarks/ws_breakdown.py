@@ -28,26 +28,27 @@ from typing import Any
 
 import aiohttp
 
-import coinflex_async as cf
 from benchmarks import ws as bench
 from benchmarks.processes import prime_allocator
-from coinflex_async import _stream
+from coinflex_async.stream import connection, protocol, ws_url
+from coinflex_async.stream.readers import Subscription
+from coinflex_async.stream.routing import Router
 
 
 async def _subscribed(session: aiohttp.ClientSession, url: str, channel: str) -> Any:
-    # Text frames as the client takes them: bytes where aiohttp can (see _stream._RAW_TEXT).
-    ws = await session.ws_connect(url, **_stream._WS_OPTIONS)
+    # Text frames as the client takes them: bytes where aiohttp can (connection.RAW_TEXT).
+    ws = await session.ws_connect(url, **connection.WS_OPTIONS)
     await ws.send_str(json.dumps({"op": "subscribe", "tag": "1", "args": [channel]}))
     await ws.receive()  # the acknowledgement
     return ws
 
 
-_HEAD: Any = b'{"table":"' if _stream._RAW_TEXT else '{"table":"'
+_HEAD: Any = b'{"table":"' if connection.RAW_TEXT else '{"table":"'
 
 
 def _lean_route(kind: str) -> tuple[Callable[[str], Any], str, str]:
     prefix = "trade" if kind == "trade" else "order"
-    table = _stream._TABLES[prefix]
+    table = protocol.TABLES[prefix]
     return table.message_decoder.decode, prefix, table.key or ""
 
 
@@ -132,21 +133,38 @@ async def lean_two_tasks(url: str, kind: str, count: int) -> float:
     return took
 
 
+class _NeverLends:
+    """The lender of a reader nobody iterates (readers.Lender): it never holds the socket."""
+
+    def has_turn(self, reader: Subscription[Any]) -> bool:
+        return False
+
+    async def read_in_turn(self, reader: Subscription[Any]) -> bool:
+        return False
+
+    def park(self, reader: Subscription[Any]) -> None:
+        pass
+
+    def release(self, reader: Subscription[Any]) -> None:
+        pass
+
+
+async def _never_leaves(reader: Subscription[Any]) -> None:
+    pass
+
+
 async def stream_routing_in_floor_loop(url: str, kind: str, count: int) -> float:
     channel = bench.KINDS[kind][0]
-    async with (
-        cf.Client("bench-key", "bench-secret", base_url=url, rate_limits=None) as client,
-        aiohttp.ClientSession() as session,
-    ):
-        stream = client.stream()  # never opened: only its routing is used
-        loop = asyncio.get_running_loop()
-        stream._channels[channel] = routed = _stream._Channel(
-            channel, _stream._table_for(channel), loop
-        )
-        reader = _stream.Subscription(stream, (channel,), count + 1)
-        routed.readers.append(reader)
-        ws = await _subscribed(session, _stream.ws_url(url), channel)
-        dispatch, queue = stream._dispatch_text, reader._queue
+    async with aiohttp.ClientSession() as session:
+        router = Router(lambda frame: None)  # the stream's own routing, no connection
+        lender = _NeverLends()
+        reader: Subscription[Any] = Subscription((channel,), count + 1, lender, _never_leaves)
+        router.join(channel, protocol.table_for(channel), reader)
+        ws = await _subscribed(session, ws_url(url), channel)
+        dispatch = router.dispatch if connection.RAW_TEXT else router.dispatch_str
+        # The benchmark takes events straight from the reader's queue: what is measured is
+        # the routing, not a reader's ``async for``.
+        queue = reader._queue
         taken = 0
         started = time.process_time()
         async for message in ws:
@@ -157,7 +175,6 @@ async def stream_routing_in_floor_loop(url: str, kind: str, count: int) -> float
             if taken >= count:
                 break
         took = time.process_time() - started
-        stream._closed = True
         await ws.close()
     return took
 
@@ -171,11 +188,11 @@ READERS: dict[str, Callable[[str, str, int], Awaitable[float]]] = {
 
 async def breakdown(url: str, kind: str, count: int, rounds: int) -> dict[str, float]:
     ratios: dict[str, list[float]] = {name: [] for name in [*READERS, "client"]}
-    ws_url = _stream.ws_url(url)
+    endpoint = ws_url(url)
     for _ in range(rounds):
-        typed = await bench.run_typed(ws_url, kind, count)
+        typed = await bench.run_typed(endpoint, kind, count)
         for name, run in READERS.items():
-            target = url if name.startswith("stream") else ws_url
+            target = url if name.startswith("stream") else endpoint
             ratios[name].append(await run(target, kind, count) / typed)
         ratios["client"].append(await bench.run_client(url, kind, count) / typed)
     return {name: statistics.median(values) for name, values in ratios.items()}

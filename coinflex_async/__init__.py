@@ -33,7 +33,6 @@ from ._history import IncompleteHistoryError
 from ._metrics import Metrics
 from ._ratelimit import RateLimits, Window
 from ._recording import read_recording
-from ._stream import Stream, Subscription
 from ._transport import RetryPolicy
 from ._version import __version__ as __version__  # the one place it is written
 from .models import *  # noqa: F403 - the models are part of the public API
@@ -74,6 +73,7 @@ from .models.stream import (
     TickerEvent,
     TradeEvent,
 )
+from .stream import Stream, Subscription
 
 __all__ = [
     "LIVE_URL",

@@ -21,12 +21,14 @@ from ._transport import (
     caller_session_middlewares,
     forbid_silent_resend,
 )
+from .models.requests import ClientOrderIds
 from .resources.flex_protocol import FlexProtocol
 from .resources.private import Private
 from .resources.public import Public
 
 if TYPE_CHECKING:
-    from ._stream import Stream
+    from .stream import Stream
+    from .stream.context import StreamContext
 
 __all__ = ["LIVE_URL", "TEST_URL", "Client"]
 
@@ -161,6 +163,7 @@ class Client:
         self._closed = False
         self._closed_future: asyncio.Future[None] | None = None
         self._streams: set[Stream] = set()
+        self._stream_ids: ClientOrderIds | None = None  # client order IDs of WS orders
         self._signer = SigningMiddleware(self._credentials) if self._credentials else None
 
         limiter: Limiter | None = None
@@ -275,13 +278,37 @@ class Client:
         ``max_queue``: events a subscription's reader may fall behind before books are
         conflated or ``StreamOverflowError`` is raised.
         """
-        from ._stream import Stream
+        from .stream import Stream
 
         if self._closed:
             raise ClientClosedError("the client is closed")
-        stream = Stream(self, ping_interval=ping_interval, max_queue=max_queue)
+        stream = Stream(self._stream_context(), ping_interval=ping_interval, max_queue=max_queue)
         self._streams.add(stream)
         return stream
+
+    def _stream_context(self) -> StreamContext:
+        """What a stream needs of this client, and nothing else (see stream.context)."""
+        from ._endpoints import ORDERS
+        from ._orders import OrderRecovery
+        from .stream.context import StreamContext
+
+        if self._stream_ids is None:
+            self._stream_ids = ClientOrderIds()
+        return StreamContext(
+            base_url=self.base_url,
+            get_session=self._get_session,
+            is_closed=self._is_closed,
+            timeout=self.timeout,
+            recv_window=self.recv_window,
+            retry=self.retry,
+            credentials=self._credentials,
+            limiter=self._limiter,
+            ids=self._stream_ids,
+            recovery=OrderRecovery(self._transport, history_route=ORDERS.route, retry=self.retry),
+            snapshot=self.private.snapshot,
+            trades_page=self.public.trades,
+            forget=self._streams.discard,
+        )
 
     @cached_property
     def public(self) -> Public:

@@ -217,8 +217,8 @@ _error_body_decoder = msgspec.json.Decoder(_ErrorBody)
 
 def error_from_code(code: str | None, message: str | None, *, endpoint: str) -> APIError:
     """The exception for a refusal that carries no HTTP status: a WebSocket reply with
-    ``success``/``submitted`` false (``status`` is then 0)."""
-    kwargs: dict[str, Any] = {"status": 0, "code": code, "endpoint": endpoint}
+    ``success``/``submitted`` false (``status`` is then None, and the text names no HTTP)."""
+    kwargs: dict[str, Any] = {"status": None, "code": code, "endpoint": endpoint}
     if code in _RATE_CODES:
         return RateLimitError(message, **kwargs)
     if code in _AUTH_CODES:

@@ -9,7 +9,7 @@ The recorder uses its own plain ``aiohttp`` WebSocket to the URL the client's st
 (``ws_url``), logging in with the client's own signing (``ws_login_data``) when a channel is
 private: the client's ``Stream`` hands out typed events, not the frames they came from, and a
 recorder wants the frames. Reading a recording back decodes each update with the stream's own
-decoders (``_stream.decode_update``), so ``read_recording`` yields the very events a
+decoders (``stream.protocol.decode_update``), so ``read_recording`` yields the very events a
 subscription would have.
 """
 
@@ -32,7 +32,7 @@ import msgspec
 
 from ._errors import APIError, AuthenticationError, TransportError, ValidationError
 from ._signing import Credentials, ws_login_data
-from ._stream import decode_update, ws_url
+from .stream.protocol import decode_update, ws_url
 
 __all__ = [
     "RecordStats",

@@ -14,6 +14,14 @@ from decimal import Decimal
 import msgspec
 
 from coinflex_async.models._base import Model
+from coinflex_async.models._values import (
+    _MatchTypeField,
+    _OrderNoticeField,
+    _OrderStatusField,
+    _OrderTypeField,
+    _SideField,
+    _TimeInForceField,
+)
 from coinflex_async.models.account import Balance, Position
 from coinflex_async.models.market import Level
 from coinflex_async.models.orders import OpenOrder
@@ -147,23 +155,23 @@ class OrderEvent(Model, kw_only=True, frozen=True, gc=False):
     """One update of ``order:all`` / ``order:M``: ``notice`` is OrderOpened, OrderMatched,
     OrderModified or OrderClosed; the match fields come with OrderMatched only."""
 
-    notice: str  # fields in the exchange's order (see TickerEvent)
+    notice: _OrderNoticeField  # fields in the exchange's order (see TickerEvent)
     account_id: str | None = None
     client_order_id: str | None = None
     order_id: str | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
-    side: str | None = None
-    status: str | None = None
+    side: _SideField | None = None
+    status: _OrderStatusField | None = None
     market_code: str | None = None
-    time_in_force: str | None = None
+    time_in_force: _TimeInForceField | None = None
     timestamp: int | None = None
     match_id: str | None = None
     match_price: Decimal | None = None
     match_quantity: Decimal | None = None
-    order_match_type: str | None = None
+    order_match_type: _MatchTypeField | None = None
     remain_quantity: Decimal | None = None
-    order_type: str | None = None
+    order_type: _OrderTypeField | None = None
     stop_price: Decimal | None = None
     limit_price: Decimal | None = None
     fees: Decimal | None = None
@@ -184,8 +192,8 @@ class OrderFailureEvent(msgspec.Struct, kw_only=True, frozen=True):
     order_id: str | None = None
     client_order_id: str | None = None
     market_code: str | None = None
-    side: str | None = None
-    order_type: str | None = None
+    side: _SideField | None = None
+    order_type: _OrderTypeField | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
     remain_quantity: Decimal | None = None

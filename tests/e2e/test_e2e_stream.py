@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import coinflex_async as cf
-from coinflex_async._stream import _Lazy, ws_url
 from coinflex_async.sim import Fault, Simulator, WebSocketSettings
+from coinflex_async.stream import ws_url
 
 from ._coverage import covers
 from ._support import check_types
@@ -323,12 +323,63 @@ async def test_a_slow_reader_gets_the_newest_book_or_an_overflow(
                 market_code=SWAP, side="BUY", quantity="0.01", order_type="MARKET"
             )
         await asyncio.sleep(0.2)
-        assert len(books._queue) <= 2  # conflated: bounded, newest kept
-        # Queued books may still be undecoded (decoded when the reader takes them).
-        queued = [b.resolve() if isinstance(b, _Lazy) else b for b in books._queue]
-        newest = max(b.seq_num for b in queued)
-        first = await next_of(books, cf.DepthEvent)
-        assert first.seq_num >= newest - 1
+        queued = books.backlog
+        assert 1 <= queued <= 2  # conflated: bounded, newest kept
+        got = [await next_of(books, cf.DepthEvent) for _ in range(queued)]
+        assert got[0].seq_num >= got[-1].seq_num - 1
         with pytest.raises(cf.StreamOverflowError) as caught:
             await asyncio.wait_for(trades.__anext__(), 2)
         assert caught.value.dropped >= 2
+
+
+@covers(
+    "stream.subscribe_depth",
+    "stream.subscribe_trades",
+    "stream.subscribe_ticker",
+    "stream.subscribe_candles",
+    "stream.subscribe_market",
+    "stream.subscribe_liquidations",
+    "stream.subscribe_orders",
+    "stream.subscribe_balances",
+    "stream.subscribe_positions",
+)
+async def test_typed_subscriptions_yield_their_events(
+    sim: Simulator, connect: Callable[..., cf.Client]
+) -> None:
+    maker, taker = trader(sim, connect), trader(sim, connect)
+    await maker.private.place_order(**limit("BUY", "0.1", "46000"))  # a bid in the books
+    async with maker.stream() as ws, taker.stream() as theirs:
+        # Made together: one subscribe message, though the stream has not logged in yet.
+        books, trades, ticker, candles, markets, liquidations = await asyncio.gather(
+            ws.subscribe_depth(SWAP, level=5),
+            ws.subscribe_trades(SWAP),
+            ws.subscribe_ticker(SWAP),
+            ws.subscribe_candles(SWAP, 60),
+            ws.subscribe_market(),
+            ws.subscribe_liquidations(),
+        )
+        # The whole book on the other connection: the exchange names every depth table
+        # "depth", so on one connection books of one market go by their size.
+        whole = await theirs.subscribe_depth(SWAP)
+        orders = await ws.subscribe_orders(SWAP)  # private: logs in first
+        balances = await ws.subscribe_balances("USD")
+        positions = await ws.subscribe_positions()
+        assert liquidations.channels == ("liquidationRFQ",)
+        book = await next_of(books, cf.DepthEvent)
+        assert book.instrument_id == SWAP and 0 < len(book.bids) <= 5
+        assert (await next_of(whole, cf.DepthEvent)).instrument_id == SWAP
+        assert (await next_of(ticker, cf.TickerEvent)).market_code == SWAP
+        assert (await next_of(markets, cf.MarketEvent)).market_code
+        resting = await ws.place_order(**limit("SELL", "0.2", "50000"))
+        await theirs.place_order(**limit("BUY", "0.2", "50000"))
+        opened = await next_of(orders, cf.OrderEvent)
+        assert (opened.notice, opened.side, opened.order_type) == ("OrderOpened", "SELL", "LIMIT")
+        assert opened.order_id == resting.order_id
+        trade = await next_of(trades, cf.TradeEvent)
+        assert (trade.price, trade.quantity) == (Decimal("50000"), Decimal("0.2"))
+        position = await next_of(positions, cf.Position)
+        assert position.instrument_id == SWAP and position.quantity == Decimal("-0.2")
+        assert (await next_of(balances, cf.Balance)).instrument_id == "USD"
+        # A candle is pushed once its period has a trade.
+        candle = await next_of(candles, cf.CandleEvent)
+        assert candle.market_code == SWAP and candle.candle.close == Decimal("50000")

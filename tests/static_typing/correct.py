@@ -100,3 +100,47 @@ async def others(client: cf.Client) -> None:
     for entry in await private.orders(market_code=M):
         if entry.status == "OrderMatched":
             print(entry.order_id)
+
+
+async def streaming(client: cf.Client) -> None:
+    async with client.stream() as ws:
+        async for book in await ws.subscribe_depth(M, level=5):
+            print(book.bids[0].price - book.asks[0].price, book.seq_num)
+            break
+        whole = await ws.subscribe_depth(M)
+        await whole.aclose()
+        async for trade in await ws.subscribe_trades(M):
+            print(trade.price * trade.quantity, trade.trade_id)
+            break
+        async for ticker in await ws.subscribe_ticker():
+            print(ticker.market_code, ticker.last)
+            break
+        async for candle in await ws.subscribe_candles(M, 60):
+            print(candle.candle.close)
+            break
+        async for market in await ws.subscribe_market(M):
+            print(market.tick_size)
+            break
+        async for liquidation in await ws.subscribe_liquidations():
+            print(liquidation.market_code)
+            break
+        async for update in await ws.subscribe_orders(M):
+            if isinstance(update, cf.Resynced):
+                print(len(update.snapshot.open_orders))
+            elif isinstance(update, cf.OrderFailureEvent):
+                print(update.code, update.order_id)
+            elif update.notice == "OrderMatched" and update.status == "PARTIAL_FILL":
+                print(update.match_price, update.side == "BUY", update.order_type == "LIMIT")
+            break
+        async for balance in await ws.subscribe_balances("USD"):
+            if not isinstance(balance, cf.Resynced):
+                print(balance.available)
+            break
+        async for position in await ws.subscribe_positions():
+            if not isinstance(position, cf.Resynced):
+                print(position.instrument_id)
+            break
+        feed: cf.Subscription[cf.TradeEvent] = await ws.subscribe_trades(M, max_queue=10)
+        print(feed.channels, feed.backlog)
+        several = await ws.subscribe(f"trade:{M}", f"depthL5:{M}")
+        await several.aclose()

@@ -83,3 +83,31 @@ async def mistakes(client: cf.Client) -> None:
         await ws.place_order(market_code=M, side="BUY", qty="1", order_type="LIMIT", price="1")  # expect-error: call-arg
         # 25. a float price on a WebSocket modify
         await ws.modify_order(market_code=M, order_id="1", price=0.1)  # expect-error: arg-type
+
+    # -- typed subscriptions -----------------------------------------------------------------------
+    async with client.stream() as ws:
+        books = await ws.subscribe_depth(M, level=10)
+        async for book in books:
+            # 26. a misspelt field on a book
+            print(book.seq_numb)  # expect-error: attr-defined
+            # 27. a misspelt field on a book's level
+            print(book.bids[0].prize)  # expect-error: attr-defined
+        # 28. a depth level the exchange does not have
+        await ws.subscribe_depth(M, level=20)  # expect-error: arg-type
+        # 29. a candle granularity the exchange does not have
+        await ws.subscribe_candles(M, 120)  # expect-error: arg-type
+        async for trade_event in await ws.subscribe_trades(M):
+            # 30. a misspelt field on a trade
+            print(trade_event.trade_price)  # expect-error: attr-defined
+        async for update in await ws.subscribe_orders():
+            if isinstance(update, cf.OrderEvent):
+                # 31. a status the docs do not list
+                if update.status == "FILLD":  # expect-error: comparison-overlap
+                    pass
+                # 32. a notice the docs do not list
+                if update.notice == "OrderCancelled":  # expect-error: comparison-overlap
+                    pass
+                # 33. a misspelt field on an order event
+                print(update.client_order)  # expect-error: attr-defined
+            # 34. an order update used without telling it from a Resynced
+            print(update.order_id)  # expect-error: union-attr
