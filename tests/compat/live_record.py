@@ -3,9 +3,10 @@
 The record: the CoinFLEX spot and perpetual connectors hummingbot shipped in 2022 (github
 ``hummingbot/hummingbot``, the last tree with them: the parent of 02a377502d, 2022-12-12). Their
 unit tests' JSON payloads are the only public capture of live answers besides the docs;
-/work/shared/spec/live-record-hummingbot.md (cited below by its row, R01...W08) lists every one
-with how strong it is as evidence. Each case here is one shape of that record, rewritten as a
-body (values our own unless a row calls them a capture), naming its source file and helper.
+docs/guide/live-exchange.md says what each shows and how strong it is as evidence. Each case
+here is one shape of that record, rewritten as a body (the values are ours where the fixture's
+were test scaffolding), naming its source file and helper. ``row`` labels a case: R for REST,
+W for WebSocket, numbered as the project's survey of the record numbered them.
 
 Abbreviations of the sources, all under ``test/hummingbot/connector/``: ``spot/`` is
 ``exchange/coinflex/test_coinflex_``, ``perp/`` is
@@ -29,8 +30,9 @@ LIVE_FIELDS: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class LiveCase:
-    """One live shape: ``row`` of the record's table, ``source`` the file and helper it is in,
-    ``evidence`` as the record grades it, ``path`` the endpoint or channel, ``body`` the JSON."""
+    """One live shape: ``row`` its label, ``source`` the file and helper it is in, ``evidence``
+    how strong it is (docs/guide/live-exchange.md), ``path`` the endpoint or channel, ``body``
+    the JSON."""
 
     row: str
     source: str
