@@ -71,8 +71,9 @@ def _ids_as_text(names: tuple[str, ...]) -> Callable[[Any], None]:
     decimal text.
 
     Generated with one test per field, as dataclasses generates its methods: a loop over the
-    names with ``getattr`` cost 3x the instructions (callgrind, decoding 300 public trades:
-    +1,460 instructions a trade for the loop, +534 for this, over 6,537 without ids).
+    names with ``getattr`` cost about 3x the instructions (callgrind, a list of 300
+    PublicTrade-shaped items: +1,460 instructions an item for the loop, +534 for this, over
+    6,537 for the item without an Id field).
     """
     assert all(name.isidentifier() for name in names)
     lines = ["def __post_init__(self):"]
