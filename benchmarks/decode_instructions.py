@@ -70,14 +70,18 @@ for _ in range({count}):
 _CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 
 
-def count_run(tree: str, case: str, count: int) -> int:
-    """Instructions of one process decoding ``case``'s body ``count`` times."""
+def program(tree: str, case: str, count: int) -> str:
+    """The Python program that decodes ``case``'s body ``count`` times with ``tree``'s package."""
     decoder, body = CASES[case]
-    program = _PROGRAM.format(
+    return _PROGRAM.format(
         tree=tree, decoder=decoder, body=body, count=count, order_update=ORDER_UPDATE, trade=TRADE
     )
+
+
+def count_run(tree: str, case: str, count: int) -> int:
+    """Instructions of one process decoding ``case``'s body ``count`` times."""
     done = subprocess.run(
-        [*_CALLGRIND, sys.executable, "-c", program],
+        [*_CALLGRIND, sys.executable, "-c", program(tree, case, count)],
         capture_output=True,
         text=True,
         env=child_env(),
