@@ -55,7 +55,7 @@ class Market(Model, kw_only=True, frozen=True, gc=False):
     market_price: Decimal
     market_price_last_updated: int
     # Not in the docs; the live exchange sent both (hummingbot's fixtures of 2022-02-22:
-    # ``"markPrice": null, "markPriceLastUpdated": 0`` on spot markets).
+    # ``"markPrice": null, "markPriceLastUpdated": 0`` on spot and perpetual markets alike).
     mark_price: Decimal | None = None
     mark_price_last_updated: int | None = None
 

@@ -62,7 +62,6 @@ __all__ = [
 Json = dict[str, Any]
 
 AVERAGE_STEP = Decimal("1e-9")
-DAY_MS = 86_400_000
 
 
 def _text(value: Decimal) -> str:
