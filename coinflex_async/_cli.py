@@ -258,7 +258,7 @@ def ticker(market: str | None, base_url: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("market")
-@click.option("--level", default=5, show_default=True, help="Levels a side (1-100).")
+@click.option("--level", default=5, show_default=True, help="Levels a side (any positive number).")
 @_common
 def depth(market: str, level: int, base_url: str | None, as_json: bool) -> None:
     """The order book of MARKET."""

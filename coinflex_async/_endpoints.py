@@ -173,6 +173,11 @@ def success(body: Ping) -> bool:
     return body.success
 
 
+def data_or_bare(body: Envelope[Any] | list[Any]) -> Any:
+    """``{"data": [...]}`` (the docs) or the bare list (what the live exchange sent) -> the list."""
+    return body.data if isinstance(body, Envelope) else body
+
+
 # -- the declaration ---------------------------------------------------------------------------
 
 
@@ -249,7 +254,15 @@ PUBLIC_TRADES = _list(
     MARKET_CODE,
     history=History(300, "match_timestamp", "match_id", cli="public-trades"),
 )
-TICKER = _list("public.ticker", _get("/v2/ticker"), Ticker)
+# The docs wrap the tickers in {event, timestamp, data}; the live exchange answered a bare list
+# (hummingbot's connectors iterated it as one; docs/guide/live-exchange.md): both decode.
+TICKER: Endpoint[list[Ticker]] = Endpoint(
+    "public.ticker",
+    _get("/v2/ticker"),
+    Ticker,
+    decoder_for(Envelope[list[Ticker]] | list[Ticker]),
+    data_or_bare,
+)
 # The docs show a bare list here, no envelope; ``limit`` is sent as ``column`` and
 # ``start_time`` in the docs' ``YYYY-MM-DD hh:mm:ss`` UTC form, the only endpoint that does.
 DELIVERY_FUNDING: Endpoint[list[DeliveryFunding]] = Endpoint(
@@ -285,7 +298,9 @@ DEPTH = _list(
     _get("/v2/depth/{}/{}"),
     OrderBook,
     MARKET_CODE,
-    _path("level", _text(lambda name, v: check_int(name, v, low=1, high=100))),
+    # Any positive level: the docs give no maximum, and the live exchange's clients asked for
+    # 1,000 (hummingbot's connectors, for every book); it answers at most the whole book.
+    _path("level", _text(lambda name, v: check_int(name, v, low=1))),
 )
 
 # -- client.private (the GETs; orders, mint, redeem, borrow, repay are in resources/private.py)

@@ -60,10 +60,14 @@ def check_numeric_id(name: str, value: object) -> str:
     return value
 
 
-def check_int(name: str, value: object, *, low: int, high: int) -> int:
+def check_int(name: str, value: object, *, low: int, high: int | None = None) -> int:
+    """An int from ``low`` to ``high`` (no upper bound when ``high`` is None)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValidationError(f"{name} must be an int (got {_show(value)})")
-    if not low <= value <= high:
+    if high is None:
+        if value < low:
+            raise ValidationError(f"{name} must be at least {low} (got {value})")
+    elif not low <= value <= high:
         raise ValidationError(f"{name} must be between {low} and {high} (got {value})")
     return value
 

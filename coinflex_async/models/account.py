@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from coinflex_async.models._base import Model
+from coinflex_async.models._base import Id, Model
 from coinflex_async.models._values import _MatchTypeField, _SideField
 
 __all__ = ["AccountInfo", "Balance", "FundingPayment", "Position", "Trade"]
@@ -16,7 +16,7 @@ __all__ = ["AccountInfo", "Balance", "FundingPayment", "Position", "Trade"]
 class AccountInfo(Model, kw_only=True, frozen=True, gc=False):
     """One account of GET /v2/accountinfo."""
 
-    account_id: str
+    account_id: Id
     trade_type: str
     margin_currency: str
     total_balance: Decimal
@@ -53,7 +53,7 @@ class Position(Model, kw_only=True, frozen=True, gc=False):
 class Trade(Model, kw_only=True, frozen=True, gc=False):
     """Own trade: GET /v2/trades/{marketCode}, GET /v2/flex-protocol/trades/{flexProtocol}/..."""
 
-    match_id: str
+    match_id: Id
     match_timestamp: int
     market_code: str
     match_quantity: Decimal
@@ -62,10 +62,10 @@ class Trade(Model, kw_only=True, frozen=True, gc=False):
     order_match_type: _MatchTypeField
     fees: Decimal
     fee_instrument_id: str
-    order_id: str
+    order_id: Id
     side: _SideField
     # The docs' table says ``clientOrderID``; both examples (followed) send ``clientOrderId``.
-    client_order_id: str
+    client_order_id: Id
 
 
 class FundingPayment(Model, kw_only=True, frozen=True, gc=False):

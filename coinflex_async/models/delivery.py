@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from coinflex_async.models._base import Model
+from coinflex_async.models._base import Id, Model
 
 __all__ = ["DeliverAuction", "DeliveryOrder", "DeliveryRequest"]
 
@@ -25,16 +25,16 @@ class DeliveryOrder(Model, kw_only=True, frozen=True, gc=False):
     transfer_qty: Decimal
     instrument_id_deliver: str
     deliver_qty: Decimal
-    deliver_order_id: str
-    client_order_id: str | None = None
+    deliver_order_id: Id
+    client_order_id: Id | None = None
 
 
 class DeliveryRequest(Model, kw_only=True, frozen=True, gc=False):
     """A submitted delivery request: POST /v2.1/delivery/orders."""
 
-    deliver_order_id: str
-    account_id: str
-    client_order_id: str | None = None
+    deliver_order_id: Id
+    account_id: Id
+    client_order_id: Id | None = None
     instrument_id: str
     deliver_price: Decimal
     deliver_position: Decimal

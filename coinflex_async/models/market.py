@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import msgspec
 
-from coinflex_async.models._base import Model
+from coinflex_async.models._base import Id, Model
 from coinflex_async.models._values import _SideField
 
 __all__ = [
@@ -54,6 +54,10 @@ class Market(Model, kw_only=True, frozen=True, gc=False):
     lower_price_bound: Decimal
     market_price: Decimal
     market_price_last_updated: int
+    # Not in the docs; the live exchange sent both (hummingbot's fixtures of 2022-02-22:
+    # ``"markPrice": null, "markPriceLastUpdated": 0`` on spot and perpetual markets alike).
+    mark_price: Decimal | None = None
+    mark_price_last_updated: int | None = None
 
 
 class Asset(Model, kw_only=True, frozen=True, gc=False):
@@ -74,7 +78,7 @@ class Asset(Model, kw_only=True, frozen=True, gc=False):
 class PublicTrade(Model, kw_only=True, frozen=True, gc=False):
     """One trade of GET /v2/publictrades/{marketCode}."""
 
-    match_id: str
+    match_id: Id
     match_quantity: Decimal
     match_price: Decimal
     side: _SideField
@@ -82,7 +86,8 @@ class PublicTrade(Model, kw_only=True, frozen=True, gc=False):
 
 
 class Ticker(Model, kw_only=True, frozen=True, gc=False):
-    """One ticker of GET /v2/ticker."""
+    """One ticker of GET /v2/ticker (the docs wrap the list in an envelope; the live exchange
+    sent it bare, with ``timestamp`` and ``lastMarkPrice`` besides: both shapes decode)."""
 
     market_code: str
     last: Decimal
@@ -95,6 +100,9 @@ class Ticker(Model, kw_only=True, frozen=True, gc=False):
     low24h: Decimal
     open_interest: Decimal
     last_qty: Decimal
+    # Not in the docs' example; the live exchange sent both (hummingbot's fixtures, 2022).
+    timestamp: int | None = None
+    last_mark_price: Decimal | None = None
 
 
 class DeliveryFunding(Model, kw_only=True, frozen=True, gc=False):
@@ -133,7 +141,9 @@ class FundingRate(Model, kw_only=True, frozen=True, gc=False):
 class Level(Model, kw_only=True, frozen=True, array_like=True, gc=False):
     """One order book level of GET /v2/depth/{marketCode}/{level}."""
 
-    # The wire form is [price, quantity, 0, 0] in JSON numbers; msgspec ignores the trailing items.
+    # The docs' wire form is [price, quantity, 0, 0] in JSON numbers; since 2021-09-17 (the
+    # changelog: "Removed last two elements in depth") REST sends [price, quantity]. msgspec
+    # ignores trailing items, so both decode.
     price: Decimal
     quantity: Decimal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from coinflex_async.models._base import Model
+from coinflex_async.models._base import Id, Model
 from coinflex_async.models._values import (
     _MatchTypeField,
     _OrderNoticeField,
@@ -31,9 +31,9 @@ __all__ = [
 class OpenOrder(Model, kw_only=True, frozen=True, gc=False):
     """Open order: GET /v2/orders, GET /v2/flex-protocol/orders/{flexProtocol}."""
 
-    order_id: str
+    order_id: Id
     market_code: str
-    client_order_id: str | None = None
+    client_order_id: Id | None = None
     side: _SideField
     order_type: _OrderTypeField
     quantity: Decimal
@@ -63,8 +63,8 @@ class OrderStatus(Model, kw_only=True, frozen=True):
     # Each status sends its own subset of fields, and later statuses may send others, so every
     # field but the status is optional.
     status: _OrderNoticeField
-    order_id: str | None = None
-    client_order_id: str | None = None
+    order_id: Id | None = None
+    client_order_id: Id | None = None
     market_code: str | None = None
     side: _SideField | None = None
     order_type: _OrderTypeField | None = None
@@ -100,8 +100,8 @@ class OrderResult(Model, kw_only=True, frozen=True, gc=False):
     timestamp: int | None = None
     code: str | None = None
     message: str | None = None
-    client_order_id: str | None = None
-    order_id: str | None = None
+    client_order_id: Id | None = None
+    order_id: Id | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
     remain_quantity: Decimal | None = None

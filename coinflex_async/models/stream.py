@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import msgspec
 
-from coinflex_async.models._base import Model
+from coinflex_async.models._base import Id, Model
 from coinflex_async.models._values import (
     _MatchTypeField,
     _OrderNoticeField,
@@ -77,7 +77,7 @@ class DepthEvent(Model, kw_only=True, frozen=True, gc=False):
 class TradeEvent(Model, kw_only=True, frozen=True, gc=False):
     """One public trade of ``trade:M``."""
 
-    trade_id: str
+    trade_id: Id
     price: Decimal
     quantity: Decimal
     side: str
@@ -156,9 +156,9 @@ class OrderEvent(Model, kw_only=True, frozen=True, gc=False):
     OrderModified or OrderClosed; the match fields come with OrderMatched only."""
 
     notice: _OrderNoticeField  # fields in the exchange's order (see TickerEvent)
-    account_id: str | None = None
-    client_order_id: str | None = None
-    order_id: str | None = None
+    account_id: Id | None = None
+    client_order_id: Id | None = None
+    order_id: Id | None = None
     price: Decimal | None = None
     quantity: Decimal | None = None
     side: _SideField | None = None
@@ -166,7 +166,7 @@ class OrderEvent(Model, kw_only=True, frozen=True, gc=False):
     market_code: str | None = None
     time_in_force: _TimeInForceField | None = None
     timestamp: int | None = None
-    match_id: str | None = None
+    match_id: Id | None = None
     match_price: Decimal | None = None
     match_quantity: Decimal | None = None
     order_match_type: _MatchTypeField | None = None

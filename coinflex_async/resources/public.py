@@ -98,7 +98,8 @@ class Public:
         )
 
     async def ticker(self) -> list[Ticker]:
-        """GET /v2/ticker: 24-hour statistics of every market."""
+        """GET /v2/ticker: 24-hour statistics of every market (the docs' enveloped answer or
+        the bare list the live exchange sent)."""
         return await call(self._transport, ep.TICKER)
 
     async def delivery_funding(
@@ -216,7 +217,11 @@ class Public:
         )
 
     async def depth(self, market_code: str, level: int = 5) -> OrderBook:
-        """GET /v2/depth/{marketCode}/{level}: the order book, ``level`` (1-100) levels a side."""
+        """GET /v2/depth/{marketCode}/{level}: the order book, ``level`` levels a side.
+
+        ``level`` is any positive int (the docs give no maximum; clients of the live exchange
+        asked for 1,000); a book with fewer levels comes back whole.
+        """
         books: list[OrderBook] = await call(
             self._transport, ep.DEPTH, market_code=market_code, level=level
         )

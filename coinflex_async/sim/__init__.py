@@ -65,10 +65,22 @@ What it does like the exchange
   between endpoints they are followed one by one: the envelope ``timestamp`` is a number for
   /v2/accountinfo, /v2/balances, /v2/positions, /v2/trades and cancel-all, a string
   elsewhere; /v2/orders shows times as numbers, the flex-protocol orders as strings; only
-  the depth levels are JSON numbers ``[price, quantity, 0, 0]``; /v2/delivery/public/funding
-  answers a bare list with ``YYYY-MM-DD hh:mm:ss`` times; GET /v2.1/delivery/orders has no
-  ``accountId``. Prices and quantities of orders and trades carry the market's decimals
-  (``"54900.0"``, ``"0.002"``); other amounts are plain decimals, never with an exponent.
+  the depth levels are JSON numbers; /v2/delivery/public/funding answers a bare list with
+  ``YYYY-MM-DD hh:mm:ss`` times; GET /v2.1/delivery/orders has no ``accountId``. Prices and
+  quantities of orders and trades carry the market's decimals (``"54900.0"``, ``"0.002"``);
+  other amounts are plain decimals, never with an exponent.
+- Where the live exchange answered otherwise than the docs, and the evidence is strong, as
+  the live exchange did (docs/guide/live-exchange.md; the record is hummingbot's CoinFLEX
+  connectors of 2022): GET /v2/ticker is a bare list, no envelope, each item with
+  ``timestamp`` and ``lastMarkPrice`` (the ``ticker`` channel's item; a BTC ticker captured
+  on 2022-02-22, read as a list by both connectors); REST depth levels are ``[price,
+  quantity]`` (the changelog of 2021-09-17: "Removed last two elements in depth"; the
+  WebSocket books keep four); GET /v2/depth takes any positive level and answers at most the
+  whole book (both connectors asked for 1,000; the docs give no maximum); every market
+  carries ``"markPrice": null`` and ``"markPriceLastUpdated": 0`` (the markets captured on
+  2022-02-19/22); a cancel of an order that is not open says "Open order not found with
+  clientOrderId or orderId" (code 40035; the spot connector matched the text verbatim; the
+  docs' "Open order not found with id" stays for a modify).
 - Markets: BTC-USD, ETH-USD, FLEX-USD (SPOT), BTC-/ETH-/FLEX-USD-SWAP-LIN (perpetual swaps,
   listed as type FUTURE), BTC-/ETH-USD-REPO-LIN (REPO, priced as a rate), each with its tick
   size and quantity increment (``markets=`` takes other ``MarketSpec``s).

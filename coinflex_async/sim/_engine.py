@@ -37,6 +37,11 @@ __all__ = ["Engine"]
 ONE = Decimal(1)
 # Entry prices are averages; they are kept to 9 decimals like the exchange's own strings.
 ENTRY_PRICE_STEP = Decimal("1e-9")
+# 40035's text: the docs' (the cancel example, and the WebSocket table's 100005) for a modify;
+# for a cancel, what the live exchange answered (hummingbot's spot connector matched it verbatim
+# from 2022-02-22; its fixture of a failed cancel carries it).
+NOT_FOUND = "Open order not found with id"
+CANCEL_NOT_FOUND = "Open order not found with clientOrderId or orderId"
 
 
 class Engine:
@@ -457,7 +462,12 @@ class Engine:
     # -- orders: modify and cancel ----------------------------------------------------------
 
     def find_open_order(
-        self, account: Account, market_code: str, order_id: str | None, client_order_id: str | None
+        self,
+        account: Account,
+        market_code: str,
+        order_id: str | None,
+        client_order_id: str | None,
+        not_found: str = NOT_FOUND,
     ) -> Order:
         order: Order | None = None
         if order_id is not None:
@@ -472,12 +482,16 @@ class Engine:
                     order = candidate
                     break
         if order is None or order.market.code != market_code:
-            raise SimError("40035", "Open order not found with id")
+            raise SimError("40035", not_found)
         return order
 
     def cancel_order(self, account: Account, request: CancelRequest) -> Order:
         order = self.find_open_order(
-            account, request.market_code, request.order_id, request.client_order_id
+            account,
+            request.market_code,
+            request.order_id,
+            request.client_order_id,
+            CANCEL_NOT_FOUND,
         )
         self._close(order, OrderState.CANCELED_BY_USER, self.now_ms())
         return order

@@ -15,12 +15,13 @@ from ._book import CANDLE_TIMEFRAMES
 from ._errors import SimError
 from ._markets import FLEX_ASSETS, MarketType
 from ._rest_pipeline import Call, Handlers, newest
+from ._wire_ws import ticker_item
 
 __all__ = ["MarketDataHandlers"]
 
 WEEK_MS = 7 * 86_400_000
 
-# Only the depth endpoint shows numbers as JSON numbers: [price, quantity, 0, 0].
+# Only the depth endpoint shows numbers as JSON numbers: [price, quantity].
 _number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -62,8 +63,10 @@ class MarketDataHandlers(Handlers):
         return wire.envelope("publicTrades", call.now, data, {"marketCode": market.code})
 
     def ticker(self, call: Call) -> Any:
-        data = [wire.ticker_item(market, call.now) for market in self.engine.markets.values()]
-        return wire.envelope("ticker", call.now, data)
+        # A bare list, no envelope, each item as the WebSocket ticker's (with ``timestamp`` and
+        # ``lastMarkPrice``): what the live exchange answered (hummingbot's fixtures of
+        # 2022-02-22; both connectors read the answer as a list). The docs show an envelope.
+        return [ticker_item(market, call.now) for market in self.engine.markets.values()]
 
     def public_funding(self, call: Call) -> Any:
         limit = call.integer("column", 100, maximum=1000, minimum=1)
@@ -114,8 +117,10 @@ class MarketDataHandlers(Handlers):
     def depth(self, call: Call) -> Any:
         market = self._market(call.path_param("marketCode"))
         level_text = call.path_param("level")
-        if not level_text.isdigit() or not 1 <= int(level_text) <= 1000:
-            raise SimError("20001", "Invalid parameter: level must be an integer from 1 to 1000")
+        # Any positive level, the whole book at most: the docs give no maximum, and the live
+        # exchange's clients asked for 1,000 (hummingbot's connectors, for every book).
+        if not level_text.isascii() or not level_text.isdigit() or int(level_text) < 1:
+            raise SimError("20001", "Invalid parameter: level must be a positive integer")
         level = int(level_text)
         body = wire.envelope(f"depthL{level}", call.now, [wire.depth_item(market, level, call.now)])
         return web.Response(body=_number_encoder.encode(body), content_type="application/json")

@@ -56,14 +56,12 @@ __all__ = [
     "public_trade_item",
     "redemption_item",
     "repay_item",
-    "ticker_item",
     "trade_item",
 ]
 
 Json = dict[str, Any]
 
 AVERAGE_STEP = Decimal("1e-9")
-DAY_MS = 86_400_000
 
 
 def _text(value: Decimal) -> str:
@@ -311,11 +309,16 @@ def order_status_item(order: Order) -> Json:
 
 
 def depth_item(market: Market, levels: int, now: int) -> Json:
-    """GET /v2/depth: the levels as ``[price, quantity, 0, 0]`` (encode with
-    ``decimal_format="number"``: the only JSON numbers of the REST API)."""
+    """GET /v2/depth: the levels as ``[price, quantity]`` (encode with
+    ``decimal_format="number"``: the only JSON numbers of the REST API).
+
+    Two elements, not the docs' example's four: the changelog of 2021-09-17 says "Removed last
+    two elements in depth" (REST only: the WebSocket books keep ``[price, quantity, 0, 0]``), and
+    hummingbot's fixtures of the live answer have two. ``levels`` beyond the book: the whole
+    book."""
     return {
-        "asks": [[price, size, 0, 0] for price, size in market.asks.depth(levels)],
-        "bids": [[price, size, 0, 0] for price, size in market.bids.depth(levels)],
+        "asks": [[price, size] for price, size in market.asks.depth(levels)],
+        "bids": [[price, size] for price, size in market.bids.depth(levels)],
         "marketCode": market.code,
         "timestamp": str(now),
     }
@@ -341,6 +344,10 @@ def market_item(market: Market) -> Json:
         "lowerPriceBound": market.format_price(lower),
         "marketPrice": market.format_price(market.mark_price),
         "marketPriceLastUpdated": str(market.mark_updated),
+        # Not in the docs; every market of the live answer had them, as null and 0 (hummingbot's
+        # fixtures of 2022-02-22, spot and perpetual alike). The mark price is in the ticker.
+        "markPrice": None,
+        "markPriceLastUpdated": 0,
     }
 
 
@@ -379,31 +386,6 @@ def public_trade_item(market: Market, trade: PublicTrade) -> Json:
         "matchPrice": market.format_price(trade.price),
         "side": trade.taker_side,
         "matchTimestamp": str(trade.timestamp),
-    }
-
-
-def ticker_item(market: Market, now: int) -> Json:
-    trades = market.trades_between(now - DAY_MS, now)
-    if trades:
-        prices = [trade.price for trade in trades]
-        open_24h, high, low = prices[0], max(prices), min(prices)
-        volume = sum((trade.price * trade.quantity for trade in trades), ZERO)
-        currency_volume = sum((trade.quantity for trade in trades), ZERO)
-    else:
-        open_24h = high = low = volume = currency_volume = ZERO
-    last = market.last_price if market.last_price is not None else ZERO
-    last_quantity = market.last_quantity if market.last_quantity is not None else ZERO
-    return {
-        "marketCode": market.code,
-        "last": market.format_price(last),
-        "markPrice": market.format_price(market.mark_price),
-        "open24h": market.format_price(open_24h),
-        "volume24h": _text(volume),
-        "currencyVolume24h": _text(currency_volume),
-        "high24h": market.format_price(high),
-        "low24h": market.format_price(low),
-        "openInterest": _text(market.open_interest),
-        "lastQty": market.format_quantity(last_quantity),
     }
 
 

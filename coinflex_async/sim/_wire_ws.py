@@ -168,6 +168,8 @@ def trade_push(market: Market, trade: PublicTrade) -> Json:
 
 
 def ticker_item(market: Market, now: int) -> Json:
+    """One market's ticker: the ``ticker`` channel's item, and an item of GET /v2/ticker (the
+    live exchange's REST item had the same keys in the same order)."""
     trades = market.trades_between(now - 86_400_000, now)
     if trades:
         prices = [trade.price for trade in trades]

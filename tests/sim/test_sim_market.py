@@ -169,7 +169,7 @@ async def test_under_a_manual_clock_the_market_moves_only_when_advanced(
         await again.advance(30)
         public = Trader(session, again, None)
         last = (await public_trades(public))[-1]
-        (ticker,) = [t for t in (await public.get("/v2/ticker")).data if t["marketCode"] == SWAP]
+        (ticker,) = [t for t in (await public.get("/v2/ticker")).json if t["marketCode"] == SWAP]
         markets = (await public.get("/v2/all/markets")).data
         candles = (await public.get(f"/v2/candles/{SWAP}", timeframe="60s")).data
     assert last == trades[-1]

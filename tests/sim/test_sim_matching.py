@@ -239,11 +239,14 @@ async def test_cancel_by_order_id_and_client_order_id(trader: Callable[..., Trad
         "0.001",
     )
     assert by_client_id["orderId"] == second["orderId"]
+    # The docs' cancel example says "Open order not found with id"; the live exchange said
+    # "... with clientOrderId or orderId" (hummingbot's spot connector, fixture of
+    # test_cancel_order_succeeds_after_max_failures; matched verbatim by its production code).
     assert again == {
         "success": "false",
         "timestamp": again["timestamp"],
         "code": "40035",
-        "message": "Open order not found with id",
+        "message": "Open order not found with clientOrderId or orderId",
         "clientOrderId": "4242",
         "marketCode": SWAP,
     }

@@ -20,6 +20,9 @@ MARKET_KEYS = {
     "qtyIncrement", "listingDate", "endDate", "marginCurrency", "contractValCurrency",
     "upperPriceBound", "lowerPriceBound", "marketPrice", "marketPriceLastUpdated",
 }  # fmt: skip
+# Not in the docs: every market of the live answer carried them (hummingbot's CoinFLEX spot
+# connector, test_coinflex_api_order_book_data_source.py test_fetch_trading_pairs, 2022-02-22).
+LIVE_MARKET_KEYS = {"markPrice", "markPriceLastUpdated"}
 ASSET_KEYS = {
     "instrumentId", "name", "base", "counter", "type", "marginCurrency", "contractValCurrency",
     "deliveryDate", "deliveryInstrument",
@@ -29,6 +32,9 @@ TICKER_KEYS = {
     "marketCode", "last", "markPrice", "open24h", "volume24h", "currencyVolume24h", "high24h",
     "low24h", "openInterest", "lastQty",
 }  # fmt: skip
+# Not in the docs' REST example: the live ticker items had them (hummingbot's CoinFLEX spot
+# connector, test_coinflex_api_order_book_data_source.py test_get_last_trade_prices).
+LIVE_TICKER_KEYS = {"timestamp", "lastMarkPrice"}
 CANDLE_KEYS = {"timestamp", "open", "high", "low", "close", "volume24h", "currencyVolume24h"}
 FUNDING_RATE_KEYS = {"fundingRate", "index", "markPrice", "marketCode", "timestamp"}
 PUBLIC_FUNDING_KEYS = {"timestamp", "instrumentId", "fundingRate"}
@@ -75,9 +81,11 @@ async def test_markets_lists_the_default_markets_with_the_docs_keys(public: Trad
     assert set(markets) >= REQUIRED_MARKETS
     strings = MARKET_KEYS - {"listingDate", "endDate"}
     for item in markets.values():
-        assert_shape(item, MARKET_KEYS, strings=strings)
+        assert_shape(item, MARKET_KEYS | LIVE_MARKET_KEYS, strings=strings)
         assert isinstance(item["listingDate"], int)
         assert item["endDate"] == 0
+        # As the live answer: null and 0 (the mark price is in the ticker).
+        assert (item["markPrice"], item["markPriceLastUpdated"]) == (None, 0)
         lower, mark, upper = (
             Decimal(item[k]) for k in ("lowerPriceBound", "marketPrice", "upperPriceBound")
         )
@@ -126,11 +134,17 @@ async def test_ticker_follows_the_trades(public: Trader, trader: Callable[..., T
     await trade(maker, taker, "50000", "0.001")
     await trade(maker, taker, "50100", "0.002")
     await trade(maker, taker, "49900", "0.004")
-    body = (await public.get("/v2/ticker")).json
-    assert body["event"] == "ticker"
-    tickers = {item["marketCode"]: item for item in body["data"]}
+    reply = await public.get("/v2/ticker")
+    # A bare list, no {event, timestamp, data} envelope: the live answer (hummingbot's fixture,
+    # read as a list by both connectors' production code); the docs show an envelope.
+    body = reply.json
+    assert isinstance(body, list)
+    tickers = {item["marketCode"]: item for item in body}
+    keys = TICKER_KEYS | LIVE_TICKER_KEYS
     for item in tickers.values():
-        assert_shape(item, TICKER_KEYS, strings=TICKER_KEYS)
+        assert_shape(item, keys, strings=keys)
+        assert abs(int(item["timestamp"]) - public.sim.clock() * 1000) < 60_000
+        assert item["lastMarkPrice"] == item["markPrice"]
     btc = tickers["BTC-USD-SWAP-LIN"]
     assert Decimal(btc["last"]) == Decimal(49900)
     assert Decimal(btc["lastQty"]) == Decimal("0.004")
@@ -157,12 +171,32 @@ async def test_depth_aggregates_levels_as_json_numbers(
     (book,) = body["data"]
     assert set(book) == {"asks", "bids", "marketCode", "timestamp"}
     assert book["marketCode"] == "BTC-USD-SWAP-LIN"
-    # Levels are [price, quantity, 0, 0] numbers, best first; equal prices add up.
-    assert book["bids"] == [[49500, 0.003, 0, 0], [49000, 0.001, 0, 0]]
-    assert book["asks"] == [[50500, 0.001, 0, 0], [51000, 0.001, 0, 0]]
-    assert re.search(r'"bids":\[\[49500\.0,0\.003,0,0\]', reply.text)
+    # Levels are [price, quantity] numbers, best first; equal prices add up. Two elements, not
+    # the docs' example's [price, quantity, 0, 0]: the changelog of 2021-09-17 ("Removed last
+    # two elements in depth"), and the live answer in hummingbot's fixtures
+    # (test_coinflex_api_order_book_data_source.py _snapshot_response).
+    assert book["bids"] == [[49500, 0.003], [49000, 0.001]]
+    assert book["asks"] == [[50500, 0.001], [51000, 0.001]]
+    assert re.search(r'"bids":\[\[49500\.0,0\.003\],', reply.text)
     top = (await public.get("/v2/depth/BTC-USD-SWAP-LIN/1")).data[0]
     assert len(top["bids"]) == len(top["asks"]) == 1
+
+
+async def test_depth_serves_deep_books_up_to_the_whole_book(
+    public: Trader, trader: Callable[..., Trader]
+) -> None:
+    # hummingbot's connectors asked for 1,000 levels for every book (the docs give no maximum).
+    alice = trader()
+    prices = [49000 - 10 * step for step in range(120)]
+    for start in range(0, len(prices), 8):
+        await alice.place(
+            *(order_item(side="BUY", price=str(p)) for p in prices[start : start + 8])
+        )
+    for level, expected in ((100, 100), (101, 101), (1000, 120), (10**12, 120)):
+        body = (await public.get(f"/v2/depth/BTC-USD-SWAP-LIN/{level}")).json
+        assert body["event"] == f"depthL{level}"
+        (book,) = body["data"]
+        assert [bid[0] for bid in book["bids"]] == prices[:expected], level
 
 
 async def test_unknown_market_and_route_are_404_json(public: Trader) -> None:
@@ -174,9 +208,10 @@ async def test_unknown_market_and_route_are_404_json(public: Trader) -> None:
 
 
 async def test_bad_depth_level_is_400(public: Trader) -> None:
-    reply = await public.get("/v2/depth/BTC-USD-SWAP-LIN/zero")
-    assert reply.status == 400
-    assert reply.json["code"] == "20001"
+    for level in ("zero", "0", "-5", "1.5"):
+        reply = await public.get(f"/v2/depth/BTC-USD-SWAP-LIN/{level}")
+        assert reply.status == 400, level
+        assert reply.json["code"] == "20001"
 
 
 @pytest_asyncio.fixture

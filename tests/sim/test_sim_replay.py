@@ -254,8 +254,9 @@ async def test_a_recording_plays_its_books_and_a_taker_meets_them(
         public = Trader(session, sim, None)
         await sim.advance(0)
         book = (await public.get(f"/v2/depth/{SWAP}/5")).data[0]
-        assert book["bids"] == [[49990.5, 0.004, 0, 0], [49990.0, 1.0, 0, 0]]
-        assert book["asks"] == [[50010.0, 0.002, 0, 0]]
+        # REST depth levels are [price, quantity] (changelog 2021-09-17).
+        assert book["bids"] == [[49990.5, 0.004], [49990.0, 1.0]]
+        assert book["asks"] == [[50010.0, 0.002]]
         taker = Trader(session, sim, sim.create_account(FUNDS))
         await taker.place_one(side="SELL", quantity="0.005", order_type="MARKET")
         assert taker.me.position(SWAP) == Decimal("-0.005")  # 0.004 at 49990.5, 0.001 at 49990
@@ -265,7 +266,7 @@ async def test_a_recording_plays_its_books_and_a_taker_meets_them(
             Decimal("50010"), "BUY")  # fmt: skip
         await sim.advance(0.5)
         book = (await public.get(f"/v2/depth/{SWAP}/5")).data[0]
-        assert book["bids"] == [[49995.0, 0.5, 0, 0]] and book["asks"] == [[50020.5, 0.003, 0, 0]]
+        assert book["bids"] == [[49995.0, 0.5]] and book["asks"] == [[50020.5, 0.003]]
     assert replay.books == 2 and replay.printed == 1
 
 
