@@ -32,8 +32,8 @@ CASES = {
         "decoder_for(Envelope[list[models.OrderBook]])",
         "bodies[f'/v2/depth/{MARKET_CODE}/{DEPTH_LEVELS}']",
     ),
-    "WebSocket order update": ("_stream._TABLES['order'].message_decoder", "ORDER_UPDATE"),
-    "WebSocket trade": ("_stream._TABLES['trade'].message_decoder", "TRADE"),
+    "WebSocket order update": ("TABLES['order'].message_decoder", "ORDER_UPDATE"),
+    "WebSocket trade": ("TABLES['trade'].message_decoder", "TRADE"),
 }
 # Decodes per run: (small, large); the difference cancels start-up.
 COUNTS = {"REST public trades (300)": (20, 120), "REST depth book (no ids)": (20, 120)}
@@ -55,7 +55,11 @@ TRADE = (
 _PROGRAM = """
 import sys
 sys.path.insert(0, {tree!r})
-from coinflex_async import _stream, models
+from coinflex_async import models
+try:  # the stream's tables: coinflex_async.stream.protocol since the stream became a package
+    from coinflex_async.stream.protocol import TABLES
+except ImportError:  # an older tree (--tree): one module, _stream
+    from coinflex_async._stream import _TABLES as TABLES
 from coinflex_async.models._base import Envelope, decoder_for
 ORDER_UPDATE, TRADE = {order_update!r}, {trade!r}
 from benchmarks.payloads import build_bodies, place_order_body
