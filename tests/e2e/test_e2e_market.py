@@ -111,7 +111,7 @@ async def test_a_stop_fires_as_the_price_moves(
                     event = await asyncio.wait_for(orders.__anext__(), 0.05)
                     if isinstance(event, cf.OrderEvent) and event.is_triggered:
                         fired = event
-            except TimeoutError:
+            except asyncio.TimeoutError:  # TimeoutError from 3.11 on; 3.10 has its own
                 continue
             break
     assert fired is not None and fired.order_id == placed.order_id
