@@ -141,7 +141,7 @@ class AcceptedOrder(OrderResult, kw_only=True, frozen=True, gc=False):
 
     # Narrowed for type checkers only: at run time the fields stay those of OrderResult, so a
     # single order's answer decodes exactly as a batch item does (no second pass, no copy), and
-    # the client checks the fields' presence itself (``_accepted`` in resources/private.py).
+    # the client checks the fields' presence itself (``_orders.accepted_order``).
     if TYPE_CHECKING:
         success: Literal[True]
         client_order_id: str
