@@ -32,6 +32,10 @@ REST batches are split into requests of 8 (the exchange's maximum), sent concurr
 answered in input order; answers are matched back to orders by ``clientOrderId`` (then
 ``orderId``), since the exchange may answer a batch in another order than it was sent (the
 splitting, stamping and matching are ``_batches``'s, shared with the WebSocket commands).
+
+A single-order call (``place_order``, ``modify_order``, ``cancel_order``) over either transport
+reads its one result with :func:`accepted_order` (``OrderRejectedError`` when refused, else an
+``AcceptedOrder``; what the answer lacks and the request states comes from the request).
 """
 
 from __future__ import annotations
@@ -80,8 +84,8 @@ from .models._values import OrderStatusValue
 from .models.orders import ACCEPTED_FIELDS
 from .models.requests import WireModifyOrder, WireNewOrder
 
-# The pieces of an order request live in _batches; named here too for the modules that import
-# them from here (the stream).
+# The pieces of an order request live in _batches; named here too for code that imports them
+# from here (benchmarks.micro).
 __all__ = [
     "CANCEL",
     "MAX_BATCH",
