@@ -634,9 +634,28 @@ def accepted_order(
     answer has them. An accepted order still lacking one of ``ACCEPTED_FIELDS`` is a
     ``DecodeError``."""
     check_accepted(result, where, status=status)
-    # ACCEPTED_FIELDS spelt out, compared by identity: a quarter of the cost of a getattr loop
-    # or of ``None in (...)`` (which calls Decimal.__eq__) on the hot path.
-    if (
+    if not _complete(result):
+        changes = _from_request(result, order)
+        if changes:
+            result = msgspec.structs.replace(result, **changes)
+        if not _complete(result):
+            missing = [name for name in ACCEPTED_FIELDS if getattr(result, name) is None]
+            raise DecodeError(
+                f"the exchange accepted the order (client_order_id={result.client_order_id}) "
+                f"but its answer lacks {', '.join(missing)}",
+                endpoint=where,
+            )
+    if type(result) is AcceptedOrder:
+        return result  # a direct answer: decoded as one (``replace`` keeps the type)
+    # Rebuilt from the order history after a lost answer: copied once, off the hot path.
+    return AcceptedOrder(**msgspec.structs.asdict(result))
+
+
+def _complete(result: OrderResult) -> bool:
+    """Whether ``result`` has every one of ``ACCEPTED_FIELDS``."""
+    # Spelt out, compared by identity: a quarter of the cost of a getattr loop or of
+    # ``None in (...)`` (which calls Decimal.__eq__) on the hot path.
+    return not (
         result.client_order_id is None
         or result.order_id is None
         or result.market_code is None
@@ -644,21 +663,7 @@ def accepted_order(
         or result.order_type is None
         or result.quantity is None
         or result.time_in_force is None
-    ):
-        changes = _from_request(result, order)
-        if changes:
-            result = msgspec.structs.replace(result, **changes)
-        missing = [name for name in ACCEPTED_FIELDS if getattr(result, name) is None]
-        if missing:
-            raise DecodeError(
-                f"the exchange accepted the order (client_order_id={result.client_order_id}) "
-                f"but its answer lacks {', '.join(missing)}",
-                endpoint=where,
-            )
-    if type(result) is AcceptedOrder:
-        return result  # a direct REST answer: decoded as one
-    # A WebSocket answer or a result rebuilt from the order history: copied once.
-    return AcceptedOrder(**msgspec.structs.asdict(result))
+    )
 
 
 # The exchange's timeInForce when an order names none (REST and WebSocket docs: "Default GTC").
