@@ -199,3 +199,10 @@ async def test_a_split_batch_whose_reply_is_lost_is_placed_exactly_once(
     # has its notice), not sent again.
     assert sum(r.notice == "OrderOpened" for r in results) >= 5
     assert {r.order_id for r in results} == {o["orderId"] for o in exchange.orders.values()}
+
+
+async def test_an_empty_batch_sends_nothing(exchange: WsExchange) -> None:
+    async with client_for(exchange) as client, client.stream() as ws:
+        assert await ws.place_orders([]) == []
+        assert await ws.cancel_orders([]) == []
+    assert exchange.ops("placeorders") == exchange.ops("cancelorders") == []
