@@ -201,8 +201,11 @@ async def test_a_split_batch_whose_reply_is_lost_is_placed_exactly_once(
     assert {r.order_id for r in results} == {o["orderId"] for o in exchange.orders.values()}
 
 
-async def test_an_empty_batch_sends_nothing(exchange: WsExchange) -> None:
+async def test_an_empty_batch_is_refused_as_rest_refuses_it(exchange: WsExchange) -> None:
     async with client_for(exchange) as client, client.stream() as ws:
-        assert await ws.place_orders([]) == []
-        assert await ws.cancel_orders([]) == []
-    assert exchange.ops("placeorders") == exchange.ops("cancelorders") == []
+        with pytest.raises(cf.ValidationError) as over_ws:
+            await ws.place_orders([])
+        with pytest.raises(cf.ValidationError) as over_rest:
+            await client.private.place_orders([])
+    assert str(over_ws.value) == str(over_rest.value)
+    assert exchange.ops("placeorders") == []
