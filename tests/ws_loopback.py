@@ -52,6 +52,7 @@ class WsExchange:
         self.conns: list[Conn] = []
         self.connections = 0  # handshakes served
         self.received: list[dict[str, Any]] = []  # every message, every connection
+        self.texts: list[str] = []  # the same messages as they came (their length, packing)
         self.orders: dict[str, dict[str, Any]] = {}  # applied orders by clientOrderId
         self.trades: dict[str, list[dict[str, Any]]] = {}  # public trades by market
         self.refused: dict[str, str] = {}  # channel -> error code
@@ -147,6 +148,7 @@ class WsExchange:
                 message = json.loads(msg.data)
                 conn.received.append(message)
                 self.received.append(message)
+                self.texts.append(msg.data)
                 await self._handle(conn, message)
         finally:
             self.conns.remove(conn)

@@ -129,19 +129,22 @@ ACCEPTED_FIELDS = (
 
 
 class AcceptedOrder(OrderResult, kw_only=True, frozen=True, gc=False):
-    """The result of ``place_order``, ``modify_order`` or ``cancel_order``: one order the exchange
-    accepted (a refusal raises ``OrderRejectedError`` instead).
+    """The result of ``place_order``, ``modify_order`` or ``cancel_order`` (REST), and of
+    ``ws.place_order`` (WebSocket): one order the exchange accepted (a refusal raises
+    ``OrderRejectedError`` instead).
 
     An :class:`OrderResult` whose identifying fields (``ACCEPTED_FIELDS``) are known to be
-    present, so they need no ``None`` check. Optional still: ``price`` (a MARKET order has
-    none), ``status``, ``notice``, ``remain_quantity`` and ``is_triggered`` (absent from ACK
-    answers and from the docs' place answer), ``timestamp`` (absent when the result was rebuilt
-    from the order history after a lost answer).
+    present, so they need no ``None`` check; what the answer lacks and the request states is
+    taken from the request (a WebSocket answer echoes the request). Optional still: ``price``
+    (a MARKET order has none; a WebSocket answer shows none for a STOP order), ``status``,
+    ``notice``, ``remain_quantity`` and ``is_triggered`` (absent from ACK answers, the docs'
+    place answer and WebSocket answers), ``timestamp`` (absent when the result was rebuilt from
+    the order history after a lost answer).
     """
 
     # Narrowed for type checkers only: at run time the fields stay those of OrderResult, so a
     # single order's answer decodes exactly as a batch item does (no second pass, no copy), and
-    # the client checks the fields' presence itself (``_accepted`` in resources/private.py).
+    # the client checks the fields' presence itself (``_orders.accepted_order``).
     if TYPE_CHECKING:
         success: Literal[True]
         client_order_id: str

@@ -7,14 +7,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 
-import msgspec
 from msgspec.json import Decoder
 
 from .. import _endpoints as ep
 from .._batches import recv_window_or
 from .._endpoints import FLEX_ASSETS, call, iterate
-from .._errors import APIError, DecodeError, NotFoundError, OrderRejectedError
-from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
+from .._errors import APIError, NotFoundError
+from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender, accepted_order
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (
@@ -44,7 +43,6 @@ from ..models import (
 )
 from ..models._base import Envelope, decoder_for
 from ..models._values import RedeemTypeValue, ResponseTypeValue
-from ..models.orders import ACCEPTED_FIELDS
 from ..models.requests import (
     CancelOrder,
     CancelOrderDict,
@@ -330,15 +328,16 @@ class Private:
         Decimals are ``Decimal``, ``str`` or ``int``. Returns an :class:`AcceptedOrder`, whose
         ``order_id``, ``client_order_id``, ``side``... need no ``None`` check.
         """
+        wire = to_wire_new(order, 0, self._ids)
         (result,) = await self._orders.send(
             _PLACE,
             PLACE,
-            [to_wire_new(order, 0, self._ids)],
+            [wire],
             recv_window=self._window(recv_window),
             response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
-        return _accepted(result, _PLACE)
+        return accepted_order(result, wire, _PLACE.name, status=200)
 
     async def modify_orders(
         self,
@@ -370,15 +369,16 @@ class Private:
         ``quantity``, ``price`` (or ``stop_price``, ``limit_price``), ``side``,
         ``client_order_id``.
         """
+        wire = to_wire_modify(order, 0)
         (result,) = await self._orders.send(
             _MODIFY,
             MODIFY,
-            [to_wire_modify(order, 0)],
+            [wire],
             recv_window=self._window(recv_window),
             response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
-        return _accepted(result, _MODIFY)
+        return accepted_order(result, wire, _MODIFY.name, status=200)
 
     async def cancel_orders(
         self,
@@ -409,15 +409,16 @@ class Private:
         Keywords (:class:`CancelOrderDict`): ``market_code`` and ``order_id`` or
         ``client_order_id``.
         """
+        wire = to_wire_cancel(order, 0)
         (result,) = await self._orders.send(
             _CANCEL,
             CANCEL,
-            [to_wire_cancel(order, 0)],
+            [wire],
             recv_window=self._window(recv_window),
             response_type=check_response_type(response_type),
             answers=_accepted_results,
         )
-        return _accepted(result, _CANCEL)
+        return accepted_order(result, wire, _CANCEL.name, status=200)
 
     async def cancel_all_orders(self, market_code: str | None = None) -> CancelAllResult:
         """DELETE /v2/cancel/orders[/{marketCode}]: cancel every open order (of one market)."""
@@ -686,37 +687,3 @@ class Private:
 
     def _window(self, recv_window: int | None) -> int:
         return recv_window_or(recv_window, self._recv_window)
-
-
-def _accepted(result: OrderResult, route: Route) -> AcceptedOrder:
-    """A single order's result, if the exchange accepted it, as an AcceptedOrder."""
-    if not result.success:
-        raise OrderRejectedError(
-            result.message,
-            status=200,
-            code=result.code,
-            endpoint=route.name,
-            client_order_id=result.client_order_id,
-            result=result,
-        )
-    # ACCEPTED_FIELDS spelt out, compared by identity: a quarter of the cost of a getattr loop
-    # or of ``None in (...)`` (which calls Decimal.__eq__) on the hot path.
-    if (
-        result.client_order_id is None
-        or result.order_id is None
-        or result.market_code is None
-        or result.side is None
-        or result.order_type is None
-        or result.quantity is None
-        or result.time_in_force is None
-    ):
-        missing = [name for name in ACCEPTED_FIELDS if getattr(result, name) is None]
-        raise DecodeError(
-            f"the exchange accepted the order (client_order_id={result.client_order_id}) but "
-            f"its answer lacks {', '.join(missing)}",
-            endpoint=route.name,
-        )
-    if type(result) is AcceptedOrder:
-        return result  # a direct answer: decoded as one
-    # Rebuilt from the order history after a lost answer: copied once, off the hot path.
-    return AcceptedOrder(**msgspec.structs.asdict(result))

@@ -9,9 +9,9 @@ from types import TracebackType
 from typing import Any
 
 from .._errors import StreamClosedError, ValidationError
-from .._orders import CANCEL, MODIFY, PLACE
+from .._orders import CANCEL, MODIFY, PLACE, check_accepted
 from .._transport import RetryPolicy
-from ..models import Balance, OrderResult, Position
+from ..models import AcceptedOrder, Balance, OrderResult, Position
 from ..models._values import ResponseTypeValue
 from ..models.requests import (
     CancelOrder,
@@ -38,7 +38,7 @@ from ..models.stream import (
 )
 from .connection import Connection
 from .context import StreamContext
-from .orders import OrderCommands, accepted
+from .orders import OrderCommands
 from .protocol import (
     CandleSeconds,
     DepthLevel,
@@ -284,13 +284,13 @@ class Stream:
         recv_window: int | None = None,
         response_type: ResponseTypeValue = "FULL",
         **order: Unpack[NewOrderDict],
-    ) -> OrderResult:
-        """Place one order over the WebSocket (arguments as ``private.place_order``);
-        ``OrderRejectedError`` if the exchange says ``submitted: false``."""
+    ) -> AcceptedOrder:
+        """Place one order over the WebSocket (arguments as ``private.place_order``); the
+        ``AcceptedOrder`` as REST's gives it, ``OrderRejectedError`` if the exchange says
+        ``submitted: false``."""
         orders = self._running()[3]
-        wire = [to_wire_new(order, 0, self._context.ids)]
-        (result,) = await orders.run(PLACE, "placeorder", wire, recv_window, response_type)
-        return accepted(result, "placeorder")
+        wire = to_wire_new(order, 0, self._context.ids)
+        return await orders.run_one(PLACE, "placeorder", wire, recv_window, response_type)
 
     async def place_orders(
         self,
@@ -316,7 +316,7 @@ class Stream:
         orders = self._running()[3]
         wire = [to_wire_modify(order, 0)]
         (result,) = await orders.run(MODIFY, "modifyorder", wire, recv_window, response_type)
-        return accepted(result, "modifyorder")
+        return check_accepted(result, "WebSocket modifyorder", status=None)
 
     async def modify_orders(
         self,
@@ -341,7 +341,7 @@ class Stream:
         orders = self._running()[3]
         wire = [to_wire_cancel(order, 0)]
         (result,) = await orders.run(CANCEL, "cancelorder", wire, recv_window, response_type)
-        return accepted(result, "cancelorder")
+        return check_accepted(result, "WebSocket cancelorder", status=None)
 
     async def cancel_orders(
         self,

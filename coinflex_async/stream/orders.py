@@ -1,38 +1,54 @@
 """Order commands over the WebSocket (``placeorder(s)``, ``cancelorder(s)``,
-``modifyorder(s)``) on the client's one order path (``coinflex_async._orders``): the same
-validation and wire conversion as REST, and the same recovery: a command whose answer is lost
-is looked up by ``client_order_id`` over REST before anything is sent again."""
+``modifyorder(s)``): thin glue over the client's one order path. The rules are REST's, in one
+place each: ``recvWindow`` and the ``timestamp`` stamp, splitting a batch, matching answers
+(``_batches``); recovery, and what a single order's result is (``_orders``). What is the
+stream's own: a batch is packed per message up to the exchange's message length (REST's
+requests of 8 are an HTTP limit), each order carries ``timestamp``/``recvWindow`` (the docs'
+WebSocket form), and the message goes out on the connection, once logged in, within the
+account's order rate."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
 
-from .._errors import (
-    AuthenticationError,
-    OrderRejectedError,
-    StreamClosedError,
-    TransportError,
-    ValidationError,
+from .._batches import (
+    WS_MAX_MESSAGE_LENGTH,
+    WS_MAX_ORDERS,
+    WireOrder,
+    match_answers,
+    recv_window_or,
+    split_batch,
+    window_fields,
 )
-from .._orders import MAX_BATCH, OrderKind, WireOrder, gather_batch, match_answers
+from .._errors import AuthenticationError, StreamClosedError, TransportError
+from .._orders import OrderKind, accepted_order
 from .._ratelimit import WS_ORDERS
 from .._validation import check_response_type
-from ..models import OrderResult
+from ..models import AcceptedOrder, OrderResult
 from .connection import Connection
 from .context import StreamContext
 from .protocol import order_result
 from .session import Session
 
-__all__ = ["OrderCommands", "accepted"]
+__all__ = ["OrderCommands"]
+
+_encode = msgspec.json.Encoder().encode
+# The tag is at most 32 characters (the docs); counted at its longest.
+_LONGEST_TAG = "9" * 32
+
+
+def _overhead(op: str) -> int:
+    """The characters of a batch message around its orders (the ``dataArray`` left empty)."""
+    return len(_encode({"op": op, "dataArray": [], "tag": _LONGEST_TAG}))
 
 
 class OrderCommands:
-    """Sends order commands on one stream; ``Stream``'s order methods call ``run``."""
+    """Sends order commands on one stream; ``Stream``'s order methods call ``run`` and
+    ``run_one``."""
 
     def __init__(
         self,
@@ -46,6 +62,19 @@ class OrderCommands:
         self._session = session
         self._check_open = check_open
 
+    async def run_one(
+        self,
+        kind: OrderKind,
+        op: str,
+        order: WireOrder,
+        recv_window: int | None,
+        response_type: object,
+    ) -> AcceptedOrder:
+        """A single-order command (``placeorder``...): the order as accepted, as REST's
+        single-order calls give it, or ``OrderRejectedError``."""
+        (result,) = await self.run(kind, op, [order], recv_window, response_type)
+        return accepted_order(result, order, f"WebSocket {op}", status=None)
+
     async def run(
         self,
         kind: OrderKind,
@@ -54,10 +83,9 @@ class OrderCommands:
         recv_window: int | None,
         response_type: object,
     ) -> list[OrderResult]:
-        """One command for ``wire`` (batches beyond the exchange's size split, sent at once);
-        one result per order, in input order."""
-        # Checked as REST checks it; the exchange's WebSocket commands have no responseType
-        # and always answer in full.
+        """One command for ``wire`` (a batch longer than one message allows is split, the
+        messages sent at once); one result per order, in input order."""
+        # Checked as REST checks it; the exchange's WebSocket commands have no responseType.
         check_response_type(response_type)
         self._check_open()
         if self._context.credentials is None:
@@ -66,29 +94,35 @@ class OrderCommands:
                 status=None,
                 endpoint=f"WebSocket {op}",
             )
-        window = self.window(recv_window)
-        single = op.rstrip("s")  # the batch ops answer with the single op's event
-        batch = op != single
-
-        async def send(
-            to_send: Sequence[WireOrder], leaving: Callable[[], None]
-        ) -> list[OrderResult]:
-            return await self._command(op if batch else single, to_send, window, leaving)
-
-        run = self._context.recovery.run
-        where = f"WebSocket {op}"
-        stop = self._connection.stopped
-        if len(wire) <= MAX_BATCH:
-            return await run(kind, wire, send, recv_window=window, where=where, stop=stop)
-        chunks = [wire[i : i + MAX_BATCH] for i in range(0, len(wire), MAX_BATCH)]
-        outcomes = await asyncio.gather(
-            *(run(kind, c, send, recv_window=window, where=where, stop=stop) for c in chunks),
-            return_exceptions=True,
+        window = recv_window_or(recv_window, self._context.recv_window)
+        if op.endswith("s"):
+            # An order's length as sent: its JSON with the window fields spliced in (see
+            # _item), the stamp's digits as they will be when it goes.
+            stamp = len(_encode(window_fields(window))) - 1
+            chunks = split_batch(
+                wire,
+                max_count=WS_MAX_ORDERS,
+                max_length=WS_MAX_MESSAGE_LENGTH,
+                length=lambda order: len(_encode(order)) + stamp,
+                overhead=_overhead(op),
+            )
+        else:
+            chunks = [wire]
+        return await self._context.recovery.run_chunks(
+            kind,
+            chunks,
+            partial(self._command, op, window),
+            recv_window=window,
+            where=f"WebSocket {op}",
+            stop=self._connection.stopped,
         )
-        return gather_batch(chunks, outcomes)
 
     async def _command(
-        self, op: str, orders: Sequence[WireOrder], recv_window: int, leaving: Callable[[], None]
+        self,
+        op: str,
+        recv_window: int,
+        orders: Sequence[WireOrder],
+        leaving: Callable[[], None],
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
@@ -102,18 +136,16 @@ class OrderCommands:
         if ws is not connection.ws:  # reconnected while waiting for tokens: send on the new one
             ws = await connection.until_ready()
             await session.login(ws)
-        timestamp = time.time_ns() // 1_000_000
-        items = []
-        for order in orders:
-            item = msgspec.to_builtins(order)
-            item["timestamp"] = timestamp
-            item["recvWindow"] = recv_window
-            items.append(item)
+        # Stamped per attempt: an order sent again carries the time it left.
+        fields = _encode(window_fields(recv_window))
         if op.endswith("s"):
-            message: dict[str, Any] = {"op": op, "dataArray": items}
+            message: dict[str, Any] = {"op": op, "dataArray": [_item(o, fields) for o in orders]}
         else:
-            message = {"op": op, "data": items[0]}
+            message = {"op": op, "data": _item(orders[0], fields)}
+        # The batch ops answer with the single op's event, one frame per order.
         frames = await session.ask(ws, message, len(orders), op, leaving)
+        if len(frames) == 1 and not op.endswith("s"):
+            return [order_result(frames[0], AcceptedOrder)]  # read by run_one
         return match_answers(orders, [order_result(f) for f in frames], f"WebSocket {op}")
 
     async def _take_tokens(self, count: int) -> None:
@@ -127,25 +159,8 @@ class OrderCommands:
             except TransportError:
                 raise StreamClosedError("the stream was closed while an order waited") from None
 
-    def window(self, recv_window: int | None) -> int:
-        if recv_window is None:
-            return self._context.recv_window
-        if isinstance(recv_window, bool) or not isinstance(recv_window, int):
-            raise ValidationError("recv_window must be an int (ms)")
-        if not 0 < recv_window <= 3_600_000:
-            raise ValidationError("recv_window must be from 1 to 3600000 ms")
-        return recv_window
 
-
-def accepted(result: OrderResult, op: str) -> OrderResult:
-    """A single order's result, or ``OrderRejectedError`` when the exchange refused it."""
-    if not result.success:
-        raise OrderRejectedError(
-            result.message,
-            status=None,
-            code=result.code,
-            endpoint=f"WebSocket {op}",
-            client_order_id=result.client_order_id,
-            result=result,
-        )
-    return result
+def _item(order: WireOrder, fields: bytes) -> msgspec.Raw:
+    """One order as a command carries it: its JSON with ``fields`` (the encoded window object)
+    spliced in before the closing brace; a wire order always has a field (its market)."""
+    return msgspec.Raw(_encode(order)[:-1] + b"," + fields[1:])

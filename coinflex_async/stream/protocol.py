@@ -271,8 +271,10 @@ def failure_event(frame: Frame) -> OrderFailureEvent:
     )
 
 
-def order_result(frame: Frame) -> OrderResult:
-    """An order command's answer as the ``OrderResult`` REST gives."""
+def order_result(frame: Frame, as_type: type[OrderResult] = OrderResult) -> OrderResult:
+    """An order command's answer as the ``OrderResult`` REST gives; ``as_type``
+    ``AcceptedOrder`` for a single-order command (the same fields at run time: REST decodes a
+    single order's answer so too, and reading it as accepted then costs no copy)."""
     data = _ReplyData()
     if frame.data:
         with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
@@ -296,7 +298,7 @@ def order_result(frame: Frame) -> OrderResult:
             "remainQuantity": text(data.remain_quantity),
             "status": data.status,
         },
-        OrderResult,
+        as_type,
         strict=False,
     )
 

@@ -731,7 +731,10 @@ async def test_an_accepted_single_order_is_an_accepted_order_and_a_batch_item_is
     assert type(batch_item) is cf.OrderResult
 
 
-@pytest.mark.parametrize("field", cf.models.orders.ACCEPTED_FIELDS)
+# A cancel by order_id states only its market: every other identifying field is the answer's.
+@pytest.mark.parametrize(
+    "field", [f for f in cf.models.orders.ACCEPTED_FIELDS if f != "market_code"]
+)
 async def test_an_accepted_answer_lacking_an_identifying_field_is_a_decode_error(
     field: str, server: RecordingServer, client: cf.Client
 ) -> None:
@@ -745,6 +748,21 @@ async def test_an_accepted_answer_lacking_an_identifying_field_is_a_decode_error
 
     assert field in str(raised.value)
     assert "accepted" in str(raised.value)
+
+
+async def test_what_an_accepted_answer_lacks_but_the_request_states_comes_from_the_request(
+    server: RecordingServer, client: cf.Client
+) -> None:
+    # The one rule of both transports (_orders.accepted_order): a WebSocket answer echoes the
+    # request and may leave out what the request did; a REST answer is read the same way.
+    server.reply("DELETE", CANCEL, docs_answer(docs.CANCEL_ORDERS, 0, marketCode=None))
+    server.reply("POST", PLACE, docs_answer(docs.PLACE_ORDERS, 1, timeInForce=None, side=None))
+
+    cancelled = await client.private.cancel_order(market_code=SWAP, order_id="304384250571714215")
+    placed = await client.private.place_order(**LIMIT_ORDER)
+
+    assert cancelled.market_code == SWAP
+    assert (placed.side, placed.time_in_force) == (LIMIT_ORDER["side"], "GTC")
 
 
 async def test_an_order_rebuilt_from_the_history_is_an_accepted_order(

@@ -144,3 +144,14 @@ async def streaming(client: cf.Client) -> None:
         print(feed.channels, feed.backlog)
         several = await ws.subscribe(f"trade:{M}", f"depthL5:{M}")
         await several.aclose()
+
+
+async def placing_over_the_websocket(client: cf.Client) -> None:
+    async with client.stream() as ws:
+        # The same result type as REST's: an accepted order's identifying fields need no check.
+        placed = await ws.place_order(market_code=M, side="BUY", quantity="1", order_type="MARKET")
+        order_id: str = placed.order_id
+        time_in_force: cf.TimeInForceValue = placed.time_in_force
+        results: list[cf.OrderResult] = await ws.place_orders([{"market_code": M, "side": "SELL",
+            "quantity": "1", "order_type": "LIMIT", "price": "1"}])  # fmt: skip
+        print(order_id, time_in_force, results)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
+import time
+from collections import Counter
+from typing import Any
 
 import pytest
 
 import coinflex_async as cf
+from coinflex_async._batches import WS_MAX_MESSAGE_LENGTH
 from tests.stream.support import (
     LIMIT,
     SWAP,
@@ -20,7 +26,10 @@ from tests.ws_loopback import WsExchange
 async def test_order_commands_answer_as_futures(exchange: WsExchange) -> None:
     async with client_for(exchange) as client, client.stream() as ws:
         result = await ws.place_order(**LIMIT, price="54900")
+        assert type(result) is cf.AcceptedOrder  # as REST's place_order
         assert result.success and result.order_id is not None
+        # The answer echoes the order, which named no time in force: the exchange's default.
+        assert (result.time_in_force, result.order_type, result.status) == ("GTC", "LIMIT", None)
         assert result.client_order_id is not None and result.client_order_id.isdigit()
         (sent,) = exchange.ops("placeorder")
         assert sent["data"]["price"] == "54900" and sent["data"]["recvWindow"] == 300
@@ -69,6 +78,8 @@ async def test_a_lost_reply_is_settled_by_rest_lookup_never_resent(exchange: WsE
     async with client_for(exchange) as client, client.stream() as ws:
         result = await ws.place_order(**LIMIT, price="54900", client_order_id=4242)
     assert result.success and result.client_order_id == "4242"
+    # Rebuilt from the history, which here shows no type: the request states it.
+    assert type(result) is cf.AcceptedOrder and result.order_type == "LIMIT"
     assert result.order_id == exchange.orders["4242"]["orderId"]
     assert len(exchange.ops("placeorder")) == 1
 
@@ -116,3 +127,85 @@ async def test_a_cancelled_place_order_is_settled_in_the_background(
         await until(lambda: "applied at the exchange" in caplog.text, timeout=3)
     assert "client_order_id=999" in caplog.text
     assert len(exchange.ops("placeorder")) == 1
+
+
+def _placed_batches(exchange: WsExchange) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each ``placeorders`` message as it came (its text) with its orders."""
+    return [
+        (text, message["dataArray"])
+        for text, message in zip(exchange.texts, exchange.received, strict=True)
+        if message.get("op") == "placeorders"
+    ]
+
+
+async def test_a_batch_goes_in_messages_of_up_to_20_orders(exchange: WsExchange) -> None:
+    orders = [{**LIMIT, "price": str(100 + i), "client_order_id": 9000 + i} for i in range(45)]
+    async with client_for(exchange) as client, client.stream() as ws:
+        results = await ws.place_orders(orders)
+    assert [r.client_order_id for r in results] == [str(9000 + i) for i in range(45)]
+    assert all(r.success for r in results)
+    batches = _placed_batches(exchange)
+    assert sorted(len(items) for _, items in batches) == [5, 20, 20]
+    assert all(len(text) <= WS_MAX_MESSAGE_LENGTH for text, _ in batches)
+    sent = sorted((item for _, items in batches for item in items), key=lambda i: i["price"])
+    assert [item["clientOrderId"] for item in sent] == [str(9000 + i) for i in range(45)]
+    # Every order carries the window (the docs' WebSocket form), stamped when it left.
+    assert {item["recvWindow"] for item in sent} == {300}
+    assert all(abs(item["timestamp"] - time.time() * 1000) < 5000 for item in sent)
+
+
+async def test_long_orders_are_packed_up_to_the_message_length(exchange: WsExchange) -> None:
+    # About 270 characters an order: fewer than 20 fit in a message.
+    market = "M" * 64
+    price = "1." + "1" * 40
+    orders = [
+        {**LIMIT, "market_code": market, "price": price, "client_order_id": 10**18 + i}
+        for i in range(40)
+    ]
+    async with client_for(exchange) as client, client.stream() as ws:
+        results = await ws.place_orders(orders)
+    assert all(r.success for r in results)
+    assert [r.client_order_id for r in results] == [str(10**18 + i) for i in range(40)]
+    batches = sorted(_placed_batches(exchange), key=lambda b: int(b[1][0]["clientOrderId"]))
+    assert len(batches) > 2 and all(len(items) < 20 for _, items in batches)
+    for (text, _), (_, following) in itertools.pairwise(batches):
+        assert len(text) <= WS_MAX_MESSAGE_LENGTH
+        # Full: the next order (compact, as sent) would not have fit, with the tag counted at
+        # its longest (32 characters, the docs).
+        tag = json.loads(text)["tag"]
+        spare = 32 - len(tag)
+        next_order = json.dumps(following[0], separators=(",", ":"))
+        assert len(text) + spare + 1 + len(next_order) > WS_MAX_MESSAGE_LENGTH
+    assert len(batches[-1][0]) <= WS_MAX_MESSAGE_LENGTH
+
+
+async def test_a_split_batch_whose_reply_is_lost_is_placed_exactly_once(
+    exchange: WsExchange,
+) -> None:
+    # The first message handled is applied and its reply lost with the connection. Every
+    # order of a message whose answer was lost is looked up before anything is sent again.
+    exchange.lose_replies = 1
+    exchange.drop_after_apply = True
+    orders = [{**LIMIT, "price": str(100 + i), "client_order_id": 8000 + i} for i in range(45)]
+    async with client_for(exchange) as client, client.stream() as ws:
+        results = await ws.place_orders(orders)
+    assert [r.client_order_id for r in results] == [str(8000 + i) for i in range(45)]
+    assert all(r.success for r in results)
+    applied = Counter(
+        str(item["clientOrderId"]) for _, items in _placed_batches(exchange) for item in items
+    )
+    assert applied == Counter(str(8000 + i) for i in range(45))  # each once
+    # The lost message's orders were settled by lookup (a result rebuilt from the history
+    # has its notice), not sent again.
+    assert sum(r.notice == "OrderOpened" for r in results) >= 5
+    assert {r.order_id for r in results} == {o["orderId"] for o in exchange.orders.values()}
+
+
+async def test_an_empty_batch_is_refused_as_rest_refuses_it(exchange: WsExchange) -> None:
+    async with client_for(exchange) as client, client.stream() as ws:
+        with pytest.raises(cf.ValidationError) as over_ws:
+            await ws.place_orders([])
+        with pytest.raises(cf.ValidationError) as over_rest:
+            await client.private.place_orders([])
+    assert str(over_ws.value) == str(over_rest.value)
+    assert exchange.ops("placeorders") == []
