@@ -92,28 +92,32 @@ class OrderCommands:
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
-        connection, session = self._connection, self._session
-        ws = await connection.until_ready()
-        await session.login(ws)
-        # Tokens are taken just before sending: taken earlier, while a reconnect holds the
-        # command back, they would let a burst out when it is done. Cancels take them too: the
-        # exchange also counts messages (50 per second).
-        await self._take_tokens(len(orders))
-        if ws is not connection.ws:  # reconnected while waiting for tokens: send on the new one
-            ws = await connection.until_ready()
-            await session.login(ws)
-        timestamp = time.time_ns() // 1_000_000
-        items = []
-        for order in orders:
-            item = msgspec.to_builtins(order)
-            item["timestamp"] = timestamp
-            item["recvWindow"] = recv_window
-            items.append(item)
-        if op.endswith("s"):
-            message: dict[str, Any] = {"op": op, "dataArray": items}
-        else:
-            message = {"op": op, "data": items[0]}
-        frames = await session.ask(ws, message, len(orders), op, leaving)
+
+        def message() -> dict[str, Any]:
+            timestamp = time.time_ns() // 1_000_000  # stamped as it leaves
+            items = []
+            for order in orders:
+                item = msgspec.to_builtins(order)
+                item["timestamp"] = timestamp
+                item["recvWindow"] = recv_window
+                items.append(item)
+            if op.endswith("s"):
+                return {"op": op, "dataArray": items}
+            return {"op": op, "data": items[0]}
+
+        # Sent once, on a logged-in connection: while the connection is down, reconnecting or
+        # logging in again the command waits for the next one, at most the client's timeout
+        # and never past its recvWindow. Tokens are taken just before it goes: taken earlier,
+        # while a reconnect holds the command back, they would let a burst out when it is
+        # done. Cancels take them too: the exchange also counts messages (50 per second).
+        frames = await self._session.command(
+            message,
+            len(orders),
+            op,
+            deadline=time.monotonic() + min(self._context.timeout, recv_window / 1000),
+            before=lambda: self._take_tokens(len(orders)),
+            leaving=leaving,
+        )
         return match_answers(orders, [order_result(f) for f in frames], f"WebSocket {op}")
 
     async def _take_tokens(self, count: int) -> None:
