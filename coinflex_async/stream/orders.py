@@ -107,14 +107,15 @@ class OrderCommands:
 
         # Sent once, on a logged-in connection: while the connection is down, reconnecting or
         # logging in again the command waits for the next one, at most the client's timeout
-        # and never past its recvWindow. Tokens are taken just before it goes: taken earlier,
-        # while a reconnect holds the command back, they would let a burst out when it is
-        # done. Cancels take them too: the exchange also counts messages (50 per second).
+        # or its recvWindow, whichever is shorter. Tokens are taken (once) on a ready
+        # connection, just before it goes: taken earlier, while a reconnect holds the command
+        # back, they would let a burst out when it is done. Cancels take them too: the
+        # exchange also counts messages (50 per second).
         frames = await self._session.command(
             message,
             len(orders),
             op,
-            deadline=time.monotonic() + min(self._context.timeout, recv_window / 1000),
+            patience=min(self._context.timeout, recv_window / 1000),
             before=lambda: self._take_tokens(len(orders)),
             leaving=leaving,
         )

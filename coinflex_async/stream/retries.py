@@ -13,6 +13,7 @@ the client's ``RetryPolicy`` deciding attempts and waits:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -30,7 +31,7 @@ async def on_next_connection(
     connection: Connection,
     policy: RetryPolicy,
     attempt: Callable[[Socket], Awaitable[T]],
-    deadline: float,
+    deadline: Callable[[], float],
     what: str,
     *,
     first: Socket | None = None,
@@ -38,7 +39,8 @@ async def on_next_connection(
 ) -> T:
     """``attempt(ws)`` on the connection that is up (``first``, else the ready one); when it
     fails with a ``TransportError`` saying nothing was sent (``request_sent`` false), again on
-    the next connection, until ``deadline`` (``time.monotonic()``). ``final``: such errors not
+    the next connection, until ``deadline()`` (``time.monotonic()``; asked each time: a command
+    that waited for rate-limit tokens counts from then). ``final``: such errors not
     to try again (they have nothing to do with the connection: a rate-limit store down).
     Anything that may have left is the caller's to settle: never sent again here."""
     stop = connection.stopped
@@ -49,7 +51,7 @@ async def on_next_connection(
         ws = first
         first = None
         if ws is None:
-            ws = await connection.until_ready(deadline, not_on=failed_on)
+            ws = await connection.until_ready(deadline(), not_on=failed_on)
         try:
             return await attempt(ws)
         except TransportError:
@@ -62,6 +64,7 @@ async def on_next_connection(
             and not error.request_sent
             and not stop.done()
             and (final is None or not final(error))
+            and time.monotonic() < deadline()
         )
 
     async def pause(seconds: float) -> None:
@@ -73,7 +76,6 @@ async def on_next_connection(
         attempts=FOREVER,  # bounded by the deadline; each attempt on another connection
         retry_on=retry_on,
         wait=lambda _error, _attempt: 0.0,  # the next attempt's until_ready does the waiting
-        deadline=deadline,
         sleep=pause,
         name=f"stream {connection.url}: {what}",
     )

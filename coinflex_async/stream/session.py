@@ -134,8 +134,10 @@ class Session:
 
     # -- commands that wait out a reconnect ----------------------------------------------------
 
-    def _deadline(self) -> float:
-        return time.monotonic() + self._context.timeout
+    def _deadline(self) -> Callable[[], float]:
+        """A subscribe waits for a connection at most ``timeout`` from now."""
+        deadline = time.monotonic() + self._context.timeout
+        return lambda: deadline
 
     async def command(
         self,
@@ -143,30 +145,37 @@ class Session:
         expected: int,
         what: str,
         *,
-        deadline: float,
+        patience: float,
         before: Callable[[], Awaitable[None]] | None = None,
         leaving: Callable[[], None] | None = None,
     ) -> list[Frame]:
         """Send a command once on a logged-in connection and wait for its ``expected``
-        answers; while the connection is down, reconnecting or logging in again, wait for the
-        next one until ``deadline``. ``message()`` builds it just before it goes (its
-        timestamps); ``before()`` runs then too (rate-limit tokens). Once it may have left,
-        its errors are the caller's (a lost answer: ``TransportError`` with ``request_sent``)."""
+        answers. While the connection is down, reconnecting or logging in again, it waits for
+        the next one, at most ``patience`` seconds from the call or, once ``before()`` (taking
+        rate-limit tokens, once) is done, from then. ``message()`` builds it just before it
+        goes (its timestamps). Once it may have left, its errors are the caller's (a lost
+        answer: ``TransportError`` with ``request_sent``)."""
+        since = time.monotonic()
+        ready = before is None
         own: list[BaseException] = []  # errors of ``before``: not the connection's to retry
 
         async def attempt(ws: Socket) -> list[Frame]:
+            nonlocal since, ready
             await self._login_before(ws, what)
-            if before is not None:
+            if not ready:
+                assert before is not None
                 try:
                     await before()
                 except BaseException as error:
                     own.append(error)
                     raise
+                since, ready = time.monotonic(), True
             return await self.ask(ws, message(), expected, what, leaving)
 
         connection, policy = self._connection, self._policy
-        final = own.__contains__
-        return await on_next_connection(connection, policy, attempt, deadline, what, final=final)
+        return await on_next_connection(
+            connection, policy, attempt, lambda: since + patience, what, final=own.__contains__
+        )
 
     async def _login_before(self, ws: Socket, what: str) -> None:
         """Log ``ws`` in before ``what``; a login lost with its connection is ``what`` not
