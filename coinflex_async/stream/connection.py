@@ -193,9 +193,8 @@ class Connection:
         loop = asyncio.get_running_loop()
         self.ws = ws
         self._frames = 0
-        return loop.create_task(self._read(ws)), loop.create_task(
-            keep_alive(ws, self.ping_interval, self._heard, self.url)
-        )
+        watchdog = keep_alive(ws, self.ping_interval, lambda: self._frames, self.url)
+        return loop.create_task(self._read(ws)), loop.create_task(watchdog)
 
     async def _end(self, ws: Socket, tasks: tuple[asyncio.Task[None], ...]) -> None:
         """``ws`` is gone (or given up): stop its tasks, fail what waited on it."""
@@ -216,12 +215,7 @@ class Connection:
             await sleep_unless(seconds, stop)
 
         while not stop.done():
-            try:
-                await tasks[0]  # the reader: returns when the connection drops
-            except Exception as error:  # a reader that failed: the next connection reads
-                log.warning("stream %s: reading the connection failed: %r", self.url, error)
-            finally:
-                await self._end(ws, tasks)
+            await self._serve(ws, tasks)
             lost = TransportError(f"WebSocket {self.url}: connection lost", request_sent=False)
             try:
                 ws, tasks = await run(
@@ -243,6 +237,15 @@ class Connection:
             self.reconnects += 1
             log.info("stream %s: reconnected", self.url)
 
+    async def _serve(self, ws: Socket, tasks: _Tasks) -> None:
+        """Until ``ws`` drops (its reader returns)."""
+        try:
+            await tasks[0]
+        except Exception as error:  # a reader that failed: the next connection reads
+            log.warning("stream %s: reading the connection failed: %r", self.url, error)
+        finally:
+            await self._end(ws, tasks)
+
     async def _reopen(self) -> tuple[Socket, _Tasks]:
         """One reconnect attempt: connect, then restore (log in, subscribe again) while the
         connection is read; ready once restored. A drop while restoring ends the attempt at
@@ -258,30 +261,25 @@ class Connection:
         restoring = asyncio.ensure_future(self._restore(ws))
         try:
             await asyncio.wait((restoring, tasks[0]), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not restoring.done():  # dropped while restoring (or this task cancelled)
-                restoring.cancel()
-                await asyncio.gather(restoring, return_exceptions=True)
-            if not restoring.cancelled() and restoring.exception() is None:
-                restored = not tasks[0].done()
-            else:
-                restored = False
-            if not restored:
-                await self._end(ws, tasks)
-        if not restored:
-            failure = None if restoring.cancelled() else restoring.exception()
-            if failure is None:
-                failure = TransportError(
-                    f"WebSocket {self.url}: the connection was lost while restoring",
-                    request_sent=False,
-                )
-            log.warning("stream %s: restoring the connection failed: %s", self.url, failure)
-            raise failure
-        self._ready.up(ws)
-        return ws, tasks
-
-    def _heard(self) -> int:
-        return self._frames
+        except BaseException:  # cancelled: the stream is closing
+            restoring.cancel()
+            await self._end(ws, tasks)
+            raise
+        if not restoring.done():  # dropped while restoring
+            restoring.cancel()
+            await asyncio.gather(restoring, return_exceptions=True)
+        failure = None if restoring.cancelled() else restoring.exception()
+        if failure is None and not tasks[0].done():
+            self._ready.up(ws)
+            return ws, tasks
+        await self._end(ws, tasks)
+        if failure is None:
+            failure = TransportError(
+                f"WebSocket {self.url}: the connection was lost while restoring",
+                request_sent=False,
+            )
+        log.warning("stream %s: restoring the connection failed: %s", self.url, failure)
+        raise failure
 
     async def _read(self, ws: Socket) -> None:
         dispatch_text = self._dispatch_text
