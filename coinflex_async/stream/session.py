@@ -1,6 +1,7 @@
 """The conversation on the connection: tagged asks and their answers, login, subscribe,
-unsubscribe, restoring login and channels after a reconnect, and the exchange's pacing of a
-connection that is not logged in (one message per second)."""
+unsubscribe, commands sent once on a logged-in connection (waiting out a reconnect: see
+``retries``), restoring login and channels after a reconnect. Before login messages are paced
+(``pacing``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from .._errors import AuthenticationError, TransportError, error_from_code
 from .._transport import RetryPolicy
@@ -26,8 +27,6 @@ from .routing import Router
 __all__ = ["Session"]
 
 log = logging.getLogger("coinflex_async")
-
-T = TypeVar("T")
 
 
 class _Waiter:
