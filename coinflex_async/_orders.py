@@ -246,8 +246,11 @@ class OrderRecovery:
         in_doubt = False  # a request that may have reached the exchange is not settled yet
 
         def leaving() -> None:
-            nonlocal in_doubt
+            nonlocal in_doubt, sent_at
             in_doubt = True
+            # Stamped no earlier than now (a WebSocket command may wait out a reconnect or
+            # for tokens first): absence is concluded only a recvWindow after it left.
+            sent_at = time.monotonic()
 
         async def attempt() -> list[OrderResult]:
             nonlocal pending, refused, not_applied, sent_at, in_doubt

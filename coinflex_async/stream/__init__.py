@@ -8,9 +8,11 @@ context     StreamContext: what the stream needs from the client (session getter
             built by the client; the stream never sees the Client
 protocol    the docs' language, no I/O: URL, frames, tables and their decoders, a command's
             answer -> OrderResult, a failure notice -> OrderFailureEvent, the login message
-connection  the only code touching aiohttp's WebSocket: connect, keep-alive (ping, stall
-            detection), reconnect with the RetryPolicy's backoff, the read loop, lending the
-            read loop to a waiting reader (and aiohttp's frame buffer it peeks at), sending
+connection  the only code touching aiohttp's WebSocket: connect, reconnect (through the one
+            retry engine, _retry.run), the read loop, lending the read loop to a waiting
+            reader (and aiohttp's frame buffer it peeks at), sending; until_ready: the next
+            ready connection, for commands waiting out a reconnect
+keepalive   ping after silence, stall detection (closes a silent connection)
 routing     Router: a frame's table + market -> its channels -> their readers (the hot
             path: a remembered sink per table and market)
 channel     Channel: one channel's readers and its trade de-duplication (first_time, the
@@ -19,7 +21,10 @@ readers     Subscription[T]: one reader's queue; conflation and overflow (put, t
             every writer calls); Lazy (decode in the reader's task), Deferred (a REST fetch
             in its place in the queue)
 session     tags, asks and answers, login, subscribe/unsubscribe, restore after a reconnect,
-            the pre-login pacing
+            commands sent once on a logged-in connection
+pacing      the pre-login pacing (one message per second per connection)
+retries     the stream's retries on _retry.run: asks asked again (login, subscribe), commands
+            made again on the next connection when the connection went before they left
 resync      after a reconnect: the account snapshot (Resynced) and trade backfill over REST
 orders      WS order commands on the client's one order path (_orders: batches, recovery)
 facade      Stream: argument checks, then one call into the room that does the work

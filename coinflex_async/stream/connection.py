@@ -1,28 +1,33 @@
-"""The only code that touches aiohttp's WebSocket: connect, keep-alive, reconnect, reading
-frames (and lending the reading to a waiting reader), sending text.
+"""The only code that touches aiohttp's WebSocket: connect, reconnect, reading frames (and
+lending the reading to a waiting reader), sending text; its keep-alive is ``keepalive``'s.
 
 One task per connection reads the frames and hands each to ``dispatch`` (the router); nothing
 in that path waits for a reader, so a slow reader never stalls the socket. A reader waiting in
 ``async for`` may read the frames already received in its own task instead (``_lend``: cheaper,
 each event used as it is built), giving the socket back as soon as its task awaits anything
 else. After a drop (or ``ping_interval * 1.5`` seconds without a frame, not even the answer to
-a ping) the connection is reopened with jittered backoff and ``restore`` runs on it before it
-counts as ready."""
+a ping) the connection is reopened through the one retry engine (``_retry.run``: the
+``RetryPolicy``'s jittered waits, growing while attempts fail) and ``restore`` runs on it
+before it counts as ready; a drop while restoring fails that attempt at once. Commands wait
+for a ready connection with ``until_ready`` (through any number of failed attempts)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-import math
+import time
 from collections.abc import Awaitable, Callable, Sized
 from typing import Any, cast
 
 import aiohttp
 
 from .._errors import ClientClosedError, CoinFlexError, StreamClosedError, TransportError
+from .._retry import FOREVER, run, sleep_unless
 from .._transport import RetryPolicy
+from .keepalive import SEND_ERRORS, keep_alive
 from .readers import Subscription
+from .readiness import Readiness
 
 __all__ = ["RAW_TEXT", "WS_OPTIONS", "Connection", "received_frames"]
 
@@ -38,9 +43,9 @@ WS_OPTIONS: dict[str, Any] = {"decode_text": False} if RAW_TEXT else {}
 _TEXT = aiohttp.WSMsgType.TEXT
 _BINARY = aiohttp.WSMsgType.BINARY
 _CLOSED = frozenset({aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED})
-_SEND_ERRORS = (aiohttp.ClientError, ConnectionError, RuntimeError)
 
 Socket = aiohttp.ClientWebSocketResponse
+_Tasks = tuple["asyncio.Task[None]", "asyncio.Task[None]"]  # a connection's reader and watchdog
 
 
 def received_frames(ws: Socket) -> Sized:
@@ -79,7 +84,7 @@ class Connection:
         self._dispatch_text: Callable[[Any], bool] = dispatch if RAW_TEXT else dispatch_str
         self._restore = restore
         self._lost = lost
-        self._ready: asyncio.Event | None = None
+        self._ready = Readiness()  # the connection up and restored, and the next one
         self._stop: asyncio.Future[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         # Frames received on this connection: the keep-alive watches it change (a count, not a
@@ -96,7 +101,7 @@ class Connection:
     @property
     def ready(self) -> bool:
         """Up and restored (logged in, channels subscribed again)."""
-        return self._ready is not None and self._ready.is_set()
+        return self._ready.ws is not None
 
     @property
     def stopped(self) -> asyncio.Future[None]:
@@ -107,12 +112,11 @@ class Connection:
     async def open(self) -> None:
         """Connect (the first connection's failure is raised as TransportError)."""
         loop = asyncio.get_running_loop()
-        self._ready = asyncio.Event()
         self._stop = loop.create_future()
         ws = await self._connect()
-        self.ws = ws
-        self._ready.set()
-        self._runner = loop.create_task(self._run(ws), name="coinflex_async stream")
+        tasks = self._start(ws)
+        self._ready.up(ws)
+        self._runner = loop.create_task(self._run(ws, tasks), name="coinflex_async stream")
 
     async def close(self) -> None:
         if self._stop is not None and not self._stop.done():
@@ -121,38 +125,37 @@ class Connection:
         if runner is not None:
             runner.cancel()
         ws, self.ws = self.ws, None
+        self._ready.ws = None
         if ws is not None:
             await ws.close()
         if runner is not None:
             await asyncio.gather(runner, return_exceptions=True)
 
-    async def until_ready(self) -> Socket:
-        """The live connection, waiting (at most ``timeout``) for a reconnect to finish."""
-        assert self._ready is not None and self._stop is not None
-        if not self._ready.is_set() and not self._stop.done():
-            ready = asyncio.ensure_future(self._ready.wait())
-            try:
-                await asyncio.wait(
-                    (ready, self._stop), timeout=self._timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                ready.cancel()
-        if self._stop.done():
+    async def until_ready(
+        self, deadline: float | None = None, *, not_on: Socket | None = None
+    ) -> Socket:
+        """The live, restored connection, waiting for the next one while the connection is
+        down, reconnecting or restoring (through any number of failed attempts) until
+        ``deadline`` (``time.monotonic()``; default ``timeout`` from now). ``not_on``: a
+        connection a command just failed on, so not to be used again."""
+        stop = self.stopped
+        if not stop.done():
+            if deadline is None:
+                deadline = time.monotonic() + self._timeout
+            ws = await self._ready.wait(stop, deadline, not_on)
+            if ws is not None:
+                return ws
+        if stop.done():
             raise StreamClosedError("the stream is closed")
-        if not self._ready.is_set():
-            raise TransportError(
-                f"WebSocket {self.url}: not connected (reconnecting)", request_sent=False
-            )
-        ws = self.ws
-        if ws is None:
-            raise TransportError(f"WebSocket {self.url}: not connected", request_sent=False)
-        return ws
+        raise TransportError(
+            f"WebSocket {self.url}: not connected (reconnecting)", request_sent=False
+        )
 
     async def send(self, ws: Socket, text: str, what: str) -> None:
         """Send one text frame on ``ws``; TransportError (nothing sent) if it cannot go."""
         try:
             await ws.send_str(text)
-        except _SEND_ERRORS as exc:
+        except SEND_ERRORS as exc:
             raise TransportError(
                 f"WebSocket {what}: could not send ({exc})", request_sent=False
             ) from exc
@@ -183,47 +186,100 @@ class Connection:
             ) from exc
         return cast("Socket", ws)  # the type says str; see RAW_TEXT
 
-    async def _run(self, ws: Socket) -> None:
-        """Serve connection after connection until closed."""
-        assert self._ready is not None and self._stop is not None
+    # -- connection after connection ---------------------------------------------------------
+
+    def _start(self, ws: Socket) -> _Tasks:
+        """Read ``ws`` and keep it alive: its reader and watchdog tasks."""
         loop = asyncio.get_running_loop()
-        failures = 0
-        first = True
-        while not self._stop.done():
-            self.ws = ws
-            self._frames = 0
-            reader = loop.create_task(self._read(ws))
-            watchdog = loop.create_task(self._watch(ws))
+        self.ws = ws
+        self._frames = 0
+        watchdog = keep_alive(ws, self.ping_interval, lambda: self._frames, self.url)
+        return loop.create_task(self._read(ws)), loop.create_task(watchdog)
+
+    async def _end(self, ws: Socket, tasks: tuple[asyncio.Task[None], ...]) -> None:
+        """``ws`` is gone (or given up): stop its tasks, fail what waited on it."""
+        self._ready.down(ws)
+        for task in tasks:
+            task.cancel()
+        if self.ws is ws:
+            self.ws = None
+        self._lost()
+        await ws.close()
+
+    async def _run(self, ws: Socket, tasks: _Tasks) -> None:
+        """Serve connection after connection until closed: each one until it drops, then the
+        next one from ``_retry.run`` (the policy's waits, growing while attempts fail)."""
+        stop = self.stopped
+
+        async def pause(seconds: float) -> None:
+            await sleep_unless(seconds, stop)
+
+        while not stop.done():
+            await self._serve(ws, tasks)
+            lost = TransportError(f"WebSocket {self.url}: connection lost", request_sent=False)
             try:
-                if not first:
-                    await self._restore(ws)
-                self._ready.set()
-                failures = 0
-                await reader
-            except CoinFlexError as error:
-                log.warning("stream %s: restoring the connection failed: %s", self.url, error)
-            finally:
-                self._ready.clear()
-                reader.cancel()
-                watchdog.cancel()
-                self.ws = None
-                self._lost()
-                await ws.close()
-            first = False
-            # Reconnect with jittered backoff (the client's RetryPolicy waits).
-            while not self._stop.done():
-                failures += 1
-                await asyncio.sleep(self._policy.wait_after(None, min(failures, 8)))
-                try:
-                    ws = await self._connect()
-                except StreamClosedError:
-                    return  # the client closed; its close() closes this stream
-                except TransportError as error:
-                    log.info("stream %s: reconnect failed: %s", self.url, error)
-                    continue
-                self.reconnects += 1
-                log.info("stream %s: reconnected", self.url)
-                break
+                ws, tasks = await run(
+                    self._reopen,
+                    self._policy,
+                    attempts=FOREVER,
+                    # Attempt 1 is the connection just lost: the first wait comes before any.
+                    failed=lost,
+                    retry_on=lambda e: (
+                        isinstance(e, CoinFlexError)
+                        and not isinstance(e, StreamClosedError)
+                        and not stop.done()
+                    ),
+                    sleep=pause,
+                    name=f"WebSocket reconnect {self.url}",
+                )
+            except CoinFlexError:
+                return  # the stream or the client closed; its close() closes this
+            self.reconnects += 1
+            log.info("stream %s: reconnected", self.url)
+
+    async def _serve(self, ws: Socket, tasks: _Tasks) -> None:
+        """Until ``ws`` drops (its reader returns)."""
+        try:
+            await tasks[0]
+        except Exception as error:  # a reader that failed: the next connection reads
+            log.warning("stream %s: reading the connection failed: %r", self.url, error)
+        finally:
+            await self._end(ws, tasks)
+
+    async def _reopen(self) -> tuple[Socket, _Tasks]:
+        """One reconnect attempt: connect, then restore (log in, subscribe again) while the
+        connection is read; ready once restored. A drop while restoring ends the attempt at
+        once (the restore's asks would otherwise wait out their timeout)."""
+        if self.stopped.done():
+            raise StreamClosedError("the stream is closed")
+        try:
+            ws = await self._connect()
+        except TransportError as error:
+            log.info("stream %s: reconnect failed: %s", self.url, error)
+            raise
+        tasks = self._start(ws)
+        restoring = asyncio.ensure_future(self._restore(ws))
+        try:
+            await asyncio.wait((restoring, tasks[0]), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled: the stream is closing
+            restoring.cancel()
+            await self._end(ws, tasks)
+            raise
+        if not restoring.done():  # dropped while restoring
+            restoring.cancel()
+            await asyncio.gather(restoring, return_exceptions=True)
+        failure = None if restoring.cancelled() else restoring.exception()
+        if failure is None and not tasks[0].done():
+            self._ready.up(ws)
+            return ws, tasks
+        await self._end(ws, tasks)
+        if failure is None:
+            failure = TransportError(
+                f"WebSocket {self.url}: the connection was lost while restoring",
+                request_sent=False,
+            )
+        log.warning("stream %s: restoring the connection failed: %s", self.url, failure)
+        raise failure
 
     async def _read(self, ws: Socket) -> None:
         dispatch_text = self._dispatch_text
@@ -250,34 +306,6 @@ class Connection:
                 await self._lend(reader)
         if ws.exception() is not None:
             log.info("stream %s: connection lost: %s", self.url, ws.exception())
-
-    async def _watch(self, ws: Socket) -> None:
-        """Keep-alive: a text ``ping`` after ``ping_interval`` of silence (answered ``pong``);
-        no frame at all for 1.5x that (a dead or stalled connection) ends the connection.
-
-        Silence is measured from the check that last saw the frame count move: up to one
-        check (an eighth of the interval) shorter than the truth, never longer."""
-        loop = asyncio.get_running_loop()
-        interval = self.ping_interval
-        heard_at, pinged_at = loop.time(), -math.inf
-        frames = self._frames
-        while True:
-            await asyncio.sleep(interval / 8)
-            now = loop.time()
-            if self._frames != frames:
-                frames, heard_at = self._frames, now
-                continue
-            quiet = now - heard_at
-            if quiet >= interval * 1.5:
-                log.warning("stream %s: nothing heard for %.1f s; reconnecting", self.url, quiet)
-                await ws.close()
-                return
-            if quiet >= interval and pinged_at < heard_at:
-                pinged_at = now
-                try:
-                    await ws.send_str("ping")
-                except _SEND_ERRORS:
-                    return
 
     # -- lending the socket to a waiting reader (readers.Lender) -----------------------------
 

@@ -126,24 +126,29 @@ class OrderCommands:
     ) -> list[OrderResult]:
         """One order command on the wire; its answers, one per order, in the order sent."""
         self._check_open()
-        connection, session = self._connection, self._session
-        ws = await connection.until_ready()
-        await session.login(ws)
-        # Tokens are taken just before sending: taken earlier, while a reconnect holds the
-        # command back, they would let a burst out when it is done. Cancels take them too: the
+
+        def message() -> dict[str, Any]:
+            # Stamped as it leaves: an order sent again, or after waiting out a reconnect,
+            # carries the time it left.
+            fields = _encode(window_fields(recv_window))
+            if op.endswith("s"):
+                return {"op": op, "dataArray": [_item(o, fields) for o in orders]}
+            return {"op": op, "data": _item(orders[0], fields)}
+
+        # Sent once, on a logged-in connection: while the connection is down, reconnecting or
+        # logging in again the command waits for the next one, at most the client's timeout
+        # or its recvWindow, whichever is shorter. Tokens are taken (once) on a ready
+        # connection, just before it goes: taken earlier, while a reconnect holds the command
+        # back, they would let a burst out when it is done. Cancels take them too: the
         # exchange also counts messages (50 per second).
-        await self._take_tokens(len(orders))
-        if ws is not connection.ws:  # reconnected while waiting for tokens: send on the new one
-            ws = await connection.until_ready()
-            await session.login(ws)
-        # Stamped per attempt: an order sent again carries the time it left.
-        fields = _encode(window_fields(recv_window))
-        if op.endswith("s"):
-            message: dict[str, Any] = {"op": op, "dataArray": [_item(o, fields) for o in orders]}
-        else:
-            message = {"op": op, "data": _item(orders[0], fields)}
-        # The batch ops answer with the single op's event, one frame per order.
-        frames = await session.ask(ws, message, len(orders), op, leaving)
+        frames = await self._session.command(
+            message,
+            len(orders),
+            op,
+            patience=min(self._context.timeout, recv_window / 1000),
+            before=lambda: self._take_tokens(len(orders)),
+            leaving=leaving,
+        )
         if len(frames) == 1 and not op.endswith("s"):
             return [order_result(frames[0], AcceptedOrder)]  # read by run_one
         return match_answers(orders, [order_result(f) for f in frames], f"WebSocket {op}")

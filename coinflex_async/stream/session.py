@@ -1,6 +1,7 @@
 """The conversation on the connection: tagged asks and their answers, login, subscribe,
-unsubscribe, restoring login and channels after a reconnect, and the exchange's pacing of a
-connection that is not logged in (one message per second)."""
+unsubscribe, commands sent once on a logged-in connection (waiting out a reconnect: see
+``retries``), restoring login and channels after a reconnect. Before login messages are paced
+(``pacing``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._errors import AuthenticationError, TransportError, error_from_code
@@ -16,16 +17,16 @@ from .._transport import RetryPolicy
 from .channel import Channel
 from .connection import Connection, Socket
 from .context import StreamContext
+from .pacing import Pacing
 from .protocol import RATE_CODES, Frame, Table, encode, login_message, text
 from .readers import Deferred, Subscription
 from .resync import backfill, resync
+from .retries import ask_again, on_next_connection
 from .routing import Router
 
-__all__ = ["UNAUTH_GAP", "Session"]
+__all__ = ["Session"]
 
 log = logging.getLogger("coinflex_async")
-
-UNAUTH_GAP = 1.05  # seconds between messages before login (the exchange: 1 per second)
 
 
 class _Waiter:
@@ -54,13 +55,11 @@ class Session:
         self._waiters: dict[str, _Waiter] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._login_lock = asyncio.Lock()
-        self._pace_lock = asyncio.Lock()
-        self._unauth_sent_at = -UNAUTH_GAP
+        self._pacing = Pacing(connection.url, lambda: connection.stopped)
         self._logged_in_on: Socket | None = None  # the connection that is logged in
         # Channels of subscribe calls waiting to go out together (see _subscribe_together).
         self._batch: list[Channel] = []
         self._batch_sender: asyncio.Task[None] | None = None
-        self._told_pacing = False  # the INFO line on the pre-login pacing, once per stream
         self._wants_login = False  # log in again after a reconnect
 
     # -- asks and answers ---------------------------------------------------------------------
@@ -111,7 +110,8 @@ class Session:
         # login lock ahead of the next connection's (a reconnect's login waited behind them).
         if not self._connection.is_live(ws):
             raise TransportError(f"WebSocket {what}: the connection was lost", request_sent=False)
-        await self._pace(ws)
+        if self._logged_in_on is not ws:
+            await self._pacing.take(ws)  # before login: one message a second
         tag = str(next(self._tags))
         message["tag"] = tag
         future: asyncio.Future[list[Frame]] = asyncio.get_running_loop().create_future()
@@ -131,50 +131,60 @@ class Session:
             if not future.done():
                 future.cancel()
 
-    async def _ask_again(self, ws: Socket, message: dict[str, Any], what: str) -> Frame:
-        """``ask`` for a request that is safe to repeat (login): an answer lost or refused as
-        too rapid is asked again, within the retry policy's attempts."""
-        policy = self._policy
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                (reply,) = await self.ask(ws, dict(message), what=what)
-            except TransportError as error:
-                if attempt >= policy.attempts or ws is not self._connection.ws:
+    # -- commands that wait out a reconnect ----------------------------------------------------
+
+    def _deadline(self) -> Callable[[], float]:
+        """A subscribe waits for a connection at most ``timeout`` from now."""
+        deadline = time.monotonic() + self._context.timeout
+        return lambda: deadline
+
+    async def command(
+        self,
+        message: Callable[[], dict[str, Any]],
+        expected: int,
+        what: str,
+        *,
+        patience: float,
+        before: Callable[[], Awaitable[None]] | None = None,
+        leaving: Callable[[], None] | None = None,
+    ) -> list[Frame]:
+        """Send a command once on a logged-in connection and wait for its ``expected``
+        answers. While the connection is down, reconnecting or logging in again, it waits for
+        the next one, at most ``patience`` seconds from the call or, once ``before()`` (taking
+        rate-limit tokens, once) is done, from then. ``message()`` builds it just before it
+        goes (its timestamps). Once it may have left, its errors are the caller's (a lost
+        answer: ``TransportError`` with ``request_sent``)."""
+        since = time.monotonic()
+        ready = before is None
+        own: list[BaseException] = []  # errors of ``before``: not the connection's to retry
+
+        async def attempt(ws: Socket) -> list[Frame]:
+            nonlocal since, ready
+            await self._login_before(ws, what)
+            if not ready:
+                assert before is not None
+                try:
+                    await before()
+                except BaseException as error:
+                    own.append(error)
                     raise
-                log.info("stream %s: %s: %s; asking again", self._url, what, error)
-                continue
-            if reply.success or text(reply.code) not in RATE_CODES or attempt >= policy.attempts:
-                return reply
-            await asyncio.sleep(max(UNAUTH_GAP, policy.wait_after(None, attempt)))
+                since, ready = time.monotonic(), True
+            return await self.ask(ws, message(), expected, what, leaving)
 
-    async def _pace(self, ws: Socket) -> None:
-        """Before login the exchange takes one message per second per connection: wait for
-        the next free second (login itself lifts the limit to 50 per second)."""
-        if self._logged_in_on is ws:
-            return
-        async with self._pace_lock:
-            await self._until_free_second(ws)
-            self._unauth_sent_at = asyncio.get_running_loop().time()
+        connection, policy = self._connection, self._policy
+        return await on_next_connection(
+            connection, policy, attempt, lambda: since + patience, what, final=own.__contains__
+        )
 
-    async def _until_free_second(self, ws: Socket) -> None:
-        """Wait until a message may go on ``ws`` under the pre-login pacing."""
-        if self._logged_in_on is ws:
-            return
-        wait = self._unauth_sent_at + UNAUTH_GAP - asyncio.get_running_loop().time()
-        if wait <= 0:
-            return
-        if not self._told_pacing:
-            self._told_pacing = True
-            log.info(
-                "stream %s: not logged in, so the exchange takes one message per second on this "
-                "connection; waiting %.2f s (subscriptions asked for meanwhile go out together "
-                "in one message; a stream with credentials lifts this by logging in)",
-                self._url,
-                wait,
-            )
-        await asyncio.sleep(wait)
+    async def _login_before(self, ws: Socket, what: str) -> None:
+        """Log ``ws`` in before ``what``; a login lost with its connection is ``what`` not
+        sent (it goes on the next connection)."""
+        try:
+            await self.login(ws)
+        except TransportError as error:
+            raise TransportError(
+                f"WebSocket {what}: not sent, logging in failed ({error})", request_sent=False
+            ) from error
 
     # -- login --------------------------------------------------------------------------------
 
@@ -189,7 +199,12 @@ class Session:
             if self._logged_in_on is ws and ws is self._connection.ws:
                 return
             message = login_message(credentials, time.time_ns() // 1_000_000)
-            reply = await self._ask_again(ws, message, "login")
+
+            async def ask() -> Frame:
+                (answer,) = await self.ask(ws, dict(message), what="login")
+                return answer
+
+            reply = await ask_again(self._connection, self._policy, ws, ask, _too_rapid, "login")
             if not reply.success and text(reply.code) != "20005":  # 20005: already logged in
                 error = error_from_code(text(reply.code), reply.message, endpoint="WebSocket login")
                 if not isinstance(error, AuthenticationError):
@@ -212,10 +227,16 @@ class Session:
             (new if is_new else joined).append(channel)
         try:
             if new:
-                ws = await self._connection.until_ready()
-                if any(c.table.private for c in new):
-                    await self.login(ws)
-                self._subscribe_together(ws, new)
+                private = any(c.table.private for c in new)
+
+                async def enqueue(ws: Socket) -> None:
+                    if private:
+                        await self._login_before(ws, "subscribe")
+                    # Those a reconnect's restore subscribed meanwhile are not asked for again.
+                    self._subscribe_together(ws, [c for c in new if not c.confirmed.done()])
+
+                connection, policy = self._connection, self._policy
+                await on_next_connection(connection, policy, enqueue, self._deadline(), "subscribe")
             # Wait for each channel's acknowledgement (a refusal raises its error), whoever
             # asked for it.
             for channel in (*new, *joined):
@@ -235,18 +256,38 @@ class Session:
 
     async def _send_batch(self, ws: Socket) -> None:
         try:
-            await self._until_free_second(ws)
+            if self._logged_in_on is not ws:
+                await self._pacing.until_free(ws)
         finally:
             # Taken at the last moment: what was asked for while waiting goes too. A new call
             # from here on starts the next message.
             batch, self._batch = self._batch, []
             self._batch_sender = None
-        # Channels whose every reader left while the message waited are not asked for.
-        batch = [c for c in batch if self._router.channels.get(c.name) is c]
-        if not batch:
-            return
+        connection = self._connection
+
+        async def subscribe(on: Socket) -> None:
+            # Channels whose every reader left meanwhile, or that a reconnect's restore
+            # subscribed (every channel of the router), are not asked for.
+            todo = [
+                c
+                for c in batch
+                if not c.confirmed.done() and self._router.channels.get(c.name) is c
+            ]
+            if not todo:
+                return
+            try:
+                await self._subscribe_on(on, todo)  # refusals are set on their channels
+            except TransportError as error:
+                if connection.is_live(on):
+                    raise
+                # Lost with its connection: asked for again on the next one (subscribing is
+                # safe to repeat).
+                raise TransportError(f"WebSocket subscribe: {error}", request_sent=False) from error
+
         try:
-            await self._subscribe_on(ws, batch)  # refusals are set on their channels
+            await on_next_connection(
+                connection, self._policy, subscribe, self._deadline(), "subscribe", first=ws
+            )
         except Exception as error:
             for channel in batch:
                 if not channel.confirmed.done():
@@ -256,22 +297,17 @@ class Session:
     async def _subscribe_on(self, ws: Socket, channels: list[Channel]) -> list[BaseException]:
         """Subscribe ``channels`` in one message (before login the exchange takes one message a
         second); the refusals, each also set on its channel. The exchange answers each channel
-        in turn; a refusal does not name its channel, so answers are matched in order."""
-        policy = self._policy
+        in turn; a refusal does not name its channel, so answers are matched in order. Those
+        refused as too rapid are asked for again (``_ask_again``)."""
         remaining = list(channels)
         errors: list[BaseException] = []
-        attempt = 0
-        while remaining:
-            attempt += 1
+
+        async def ask() -> list[tuple[Channel, Frame]]:
+            """One subscribe message for ``remaining``; the refusals as too rapid."""
+            nonlocal remaining
             message = {"op": "subscribe", "args": [c.name for c in remaining]}
-            try:
-                answers = await self.ask(ws, message, len(remaining), "subscribe")
-            except TransportError as error:
-                if attempt >= policy.attempts or ws is not self._connection.ws:
-                    raise
-                log.info("stream %s: subscribe: %s; asking again", self._url, error)
-                continue
-            refused: list[tuple[Channel, Frame]] = []
+            answers = await self.ask(ws, message, len(remaining), "subscribe")
+            too_rapid: list[tuple[Channel, Frame]] = []
             waiting = list(remaining)
             for frame in answers:
                 named = frame.channel if isinstance(frame.channel, str) else None
@@ -279,21 +315,16 @@ class Session:
                 waiting.remove(channel)
                 if frame.success:
                     channel.confirm(frame.timestamp)
+                elif _too_rapid(frame):
+                    too_rapid.append((channel, frame))
                 else:
-                    refused.append((channel, frame))
-            remaining = []
-            for channel, frame in refused:
-                code = text(frame.code)
-                if code in RATE_CODES and attempt < policy.attempts:
-                    remaining.append(channel)  # too rapid: ask again after the wait
-                    continue
-                refusal = error_from_code(
-                    code, frame.message, endpoint=f"WebSocket subscribe {channel.name}"
-                )
-                channel.refuse(refusal)
-                errors.append(refusal)
-            if remaining:
-                await asyncio.sleep(max(UNAUTH_GAP, policy.wait_after(None, attempt)))
+                    errors.append(_refuse(channel, frame))
+            remaining = [channel for channel, _ in too_rapid]
+            return too_rapid
+
+        connection, policy = self._connection, self._policy
+        still_refused = await ask_again(connection, policy, ws, ask, bool, "subscribe")
+        errors.extend(_refuse(channel, frame) for channel, frame in still_refused)
         return errors
 
     async def leave(self, reader: Subscription[Any], *, quiet: bool = False) -> None:
@@ -350,3 +381,17 @@ class Session:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+def _too_rapid(reply: Frame) -> bool:
+    """An answer refusing a request as too rapid (not applied: it may be asked again)."""
+    return not reply.success and text(reply.code) in RATE_CODES
+
+
+def _refuse(channel: Channel, frame: Frame) -> BaseException:
+    """The exchange refused ``channel``: its error, also set on the channel."""
+    refusal = error_from_code(
+        text(frame.code), frame.message, endpoint=f"WebSocket subscribe {channel.name}"
+    )
+    channel.refuse(refusal)
+    return refusal

@@ -54,3 +54,26 @@ def test_the_rooms_import_each_other_without_circles() -> None:
     for node in graph:
         visit(node, ())
     assert "connection" not in graph["readers"] and "session" not in graph["routing"]
+
+
+def test_no_room_repeats_an_attempt_by_hand() -> None:
+    """Retries (asks asked again, commands made again on the next connection, reconnects) run
+    on the one retry engine, ``_retry.run``: no loop in the stream catches an error and goes
+    round again, and only the engine's callers read the policy's waits."""
+    for path in MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for loop in (n for n in ast.walk(tree) if isinstance(n, (ast.While, ast.For))):
+            for handler in (n for n in ast.walk(loop) if isinstance(n, ast.ExceptHandler)):
+                leaves = any(
+                    isinstance(n, (ast.Return, ast.Raise, ast.Break)) for n in ast.walk(handler)
+                )
+                assert leaves, f"{path.name}:{handler.lineno}: an error caught in a loop"
+        calls = {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        }
+        if "wait_after" in calls:
+            assert path.name == "retries.py", f"{path.name} reads the policy's waits itself"
+    engine_users = {p.name for p in MODULES if "from .._retry import" in p.read_text("utf-8")}
+    assert {"connection.py", "retries.py"} <= engine_users

@@ -135,3 +135,17 @@ async def test_a_refused_channel_in_a_shared_message_fails_only_its_own_call(
         ]
         await exchange.trade(SWAP)
         assert (await asyncio.wait_for(good.__anext__(), 2)).market_code == SWAP
+
+
+async def test_the_pre_login_pacing_counts_per_connection(exchange: WsExchange) -> None:
+    """One message per second before login is the exchange's rule per connection: a public
+    stream's new connection subscribes again at once, not a second after the message the lost
+    connection sent last."""
+    async with cf.Client(base_url=exchange.url, retry=FAST) as client, client.stream() as ws:  # type: ignore[attr-defined]
+        await ws.subscribe(f"trade:{SWAP}")
+        started = time.monotonic()
+        await exchange.drop()
+        await until(lambda: len(exchange.ops("subscribe")) == 2 and ws.connected)
+        took = time.monotonic() - started
+        assert ws.reconnects == 1
+    assert took < 0.7
