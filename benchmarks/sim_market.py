@@ -65,6 +65,8 @@ SWAP = "BTC-USD-SWAP-LIN"
 # The engine's first match id (it counts up by one a trade, across markets).
 _FIRST_MATCH_ID = 2_000_000_000_001
 _TICKS = os.sysconf("SC_CLK_TCK")
+# The longest line a child prints: the server's lags (~200 a second of rounds, ~6 bytes each).
+_LINE_LIMIT = 1 << 24
 
 
 @dataclass
@@ -93,7 +95,7 @@ class Server:
     async def _start(cls, module: str, *args: str, stdin: int | None) -> Server:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", module, *args, stdin=stdin, stdout=asyncio.subprocess.PIPE,
-            cwd=PROJECT_ROOT, env=child_env(),
+            cwd=PROJECT_ROOT, env=child_env(), limit=_LINE_LIMIT,
         )  # fmt: skip
         assert process.stdout is not None
         banner: dict[str, str] = {}

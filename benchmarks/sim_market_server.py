@@ -64,7 +64,7 @@ async def _probe(market: PausableMarket, lags: dict[bool, list[float]]) -> None:
     while True:
         started = loop.time()
         await asyncio.sleep(_PROBE)
-        lags[market.paused].append((loop.time() - started - _PROBE) * 1000)
+        lags[market.paused].append(round((loop.time() - started - _PROBE) * 1000, 3))
 
 
 async def _serve() -> None:
