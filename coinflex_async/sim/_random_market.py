@@ -17,7 +17,7 @@ import random
 from collections.abc import Sequence
 from decimal import Decimal
 
-from ._book import Market
+from ._book import Market, PublicTrade
 from ._drivers import Venue
 from ._markets import MarketType
 
@@ -179,10 +179,10 @@ class _MarketWalk:
         # Grid index -> orderId of the house quote resting there.
         self._bids: dict[int, str] = {}
         self._asks: dict[int, str] = {}
-        # What the last re-quote saw: the grid line of the best bid, the market's trade count
-        # (the newest trade: the count stops growing once old trades are dropped).
+        # What the last re-quote saw: the grid line of the best bid and the market's newest
+        # trade (not the trade count: that stops growing once old trades are dropped).
         self._top_bid: int | None = None
-        self._last_trade: object = None
+        self._last_trade: PublicTrade | None = None
         # Whether a wanted level was left without a quote (refused): try again next time.
         self._gaps = False
 
@@ -271,7 +271,7 @@ class _MarketWalk:
 
     def _fill_side(self, quotes: dict[int, str], wanted: range, side: str) -> bool:
         """Quote every wanted level that has no house order, best first, at a random size.
-        Whether a level is still without one (its price refused, or not above zero)."""
+        Returns whether a level is still without one (its price refused, or not above 0)."""
         gaps = False
         for index in wanted:
             if index in quotes:
