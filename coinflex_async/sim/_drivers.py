@@ -151,7 +151,8 @@ class Venue:
 
     def keep_trades(self, market_code: str, count: int | None) -> None:
         """Keep the newest ``count`` (up to 1.25 x ``count``) public trades of a market, for the
-        history endpoints, dropping older ones (None: all): a long replay's memory stays flat."""
+        history endpoints, dropping older ones (None: all): a long run's memory stays flat
+        (``Replay`` and ``RandomMarket``: their ``keep_trades``)."""
         self._engine.market(market_code).max_trades = count
 
     def print_trade(
