@@ -164,6 +164,17 @@ def bench_ws(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_market(session: nox.Session) -> None:
+    """The moving markets at full size (figures in docs/guide/performance.md): RandomMarket's
+    CPU, the delay it adds to REST and WebSocket answers and one simulated hour of it
+    (benchmarks/sim_market.py, about 4 minutes), then a 1,000,000-trade Replay at speed 100
+    (benchmarks/sim_replay.py, about 3 minutes). Each exits 1 when over its budget."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks.sim_market")
+    session.run("python", "-m", "benchmarks.sim_replay")
+
+
+@nox.session
 def ccxt_compat(session: nox.Session) -> None:
     """ccxt 1.90.1's coinflex, unmodified, trades against the standalone simulator over HTTPS
     (tests/compat/run_ccxt.py). Builds benchmarks/.venv-ccxt from the machine's Python 3.10 on

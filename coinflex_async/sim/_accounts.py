@@ -174,6 +174,12 @@ class Account:
         history: for the house accounts of a market driver, whose history nobody queries and
         which would otherwise grow by ~150,000 orders an hour."""
         working = self.open_orders
+        for order in self.history:
+            if order.order_id not in working:
+                # An order and its fills refer to each other: untied, the forgotten ones are
+                # freed at once rather than left to a full garbage collection (measured: one
+                # such pass of the grown heap held the loop up to ~90 ms).
+                order.fills.clear()
         self.orders = dict(working)
         self.history = [order for order in self.history if order.order_id in working]
         self.history_by_market = {

@@ -151,6 +151,9 @@ class Market:
         self.candles: dict[int, dict[int, Candle]] = {tf: {} for tf in CANDLE_TIMEFRAMES}
         self.positions: dict[str, Position] = {}  # by account id
         self.open_interest = ZERO
+        # (mark price, lower, upper): the sanity bounds last worked out. The mark price moves
+        # with each trade, and orders come several to a trade (a moving market's quotes).
+        self._bounds: tuple[Decimal, Decimal, Decimal] | None = None
 
     @property
     def is_spot(self) -> bool:
@@ -162,6 +165,10 @@ class Market:
         return self.last_price if self.last_price is not None else self.mark_price
 
     def price_bounds(self) -> tuple[Decimal, Decimal]:
+        mark = self.mark_price
+        bounds = self._bounds
+        if bounds is not None and bounds[0] == mark:
+            return bounds[1], bounds[2]
         band = self.spec.price_band
         if self.type == MarketType.REPO:
             lower, upper = self.mark_price - band, self.mark_price + band
@@ -171,7 +178,9 @@ class Market:
         tick = self.tick_size
         lower_ticks = (lower / tick).to_integral_value(rounding=ROUND_CEILING)
         upper_ticks = (upper / tick).to_integral_value(rounding=ROUND_FLOOR)
-        return (lower_ticks * tick).quantize(tick), (upper_ticks * tick).quantize(tick)
+        lower, upper = (lower_ticks * tick).quantize(tick), (upper_ticks * tick).quantize(tick)
+        self._bounds = (mark, lower, upper)
+        return lower, upper
 
     def side_for(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks
@@ -210,8 +219,10 @@ class Market:
                 else:  # a clock that went backwards
                     bisect.insort(starts, start)
             else:
-                candle.high = max(candle.high, price)
-                candle.low = min(candle.low, price)
+                if price > candle.high:
+                    candle.high = price
+                elif price < candle.low:
+                    candle.low = price
                 candle.close = price
                 candle.volume += volume
                 candle.currency_volume += quantity

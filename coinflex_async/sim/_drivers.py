@@ -22,7 +22,7 @@ from ._book import Market
 from ._clock import Clock, ManualClock
 from ._engine import Engine
 from ._errors import SimError
-from ._requests import CancelRequest, NewOrderRequest
+from ._requests import CancelRequest, ModifyRequest, NewOrderRequest
 
 __all__ = ["DriverRunner", "HouseAccount", "MarketDriver", "Venue"]
 
@@ -87,9 +87,7 @@ class HouseAccount:
             time_in_force=time_in_force if price is not None else "IOC",
             price=price,
         )
-        self._placed += 1
-        if self._placed % _FORGET_EVERY == 0:
-            self._account.forget_closed_orders()
+        self._count_order()
         try:
             order = self._engine.place_order(self._account, request)
         except SimError as error:
@@ -103,6 +101,26 @@ class HouseAccount:
             self._engine.cancel_order(
                 self._account, CancelRequest(market_code=market_code, order_id=order_id)
             )
+
+    def resize(self, market_code: str, order_id: str, quantity: Decimal) -> str | None:
+        """Make a working quote's open quantity ``quantity`` by the engine's amend rule (the
+        WebSocket modifyorder): a smaller size keeps its orderId and place in the queue, a
+        larger one is a new order behind the queue. The orderId resting afterwards, or None."""
+        if order_id not in self._account.open_orders:
+            return None
+        self._count_order()
+        request = ModifyRequest(order_id=order_id, market_code=market_code, quantity=quantity)
+        try:
+            order = self._engine.modify_order(self._account, request, amend=True)
+        except SimError as error:
+            _log.debug("house resize refused: %s %s", error.code, error.message)
+            return order_id if order_id in self._account.open_orders else None
+        return order.order_id if order.order_id in self._account.open_orders else None
+
+    def _count_order(self) -> None:
+        self._placed += 1
+        if self._placed % _FORGET_EVERY == 0:
+            self._account.forget_closed_orders()
 
     def is_open(self, order_id: str) -> bool:
         return order_id in self._account.open_orders
@@ -133,7 +151,8 @@ class Venue:
 
     def keep_trades(self, market_code: str, count: int | None) -> None:
         """Keep the newest ``count`` (up to 1.25 x ``count``) public trades of a market, for the
-        history endpoints, dropping older ones (None: all): a long replay's memory stays flat."""
+        history endpoints, dropping older ones (None: all): a long run's memory stays flat
+        (``Replay`` and ``RandomMarket``: their ``keep_trades``)."""
         self._engine.market(market_code).max_trades = count
 
     def print_trade(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -308,6 +309,8 @@ def test_bad_arguments_are_clear_errors() -> None:
         RandomMarket(volatility=-1)
     with pytest.raises(ValueError, match="levels"):
         RandomMarket(levels=0)
+    with pytest.raises(ValueError, match="keep_trades"):
+        RandomMarket(keep_trades=0)
 
 
 async def test_advance_needs_a_manual_clock() -> None:
@@ -338,12 +341,19 @@ async def test_a_long_run_keeps_quoting_and_trading(session: aiohttp.ClientSessi
         public = Trader(session, sim, None)
         await sim.advance(600)
         book = await depth(public)
+        deep = await depth(public, level=100)
         recent = (
             await public.get(f"/v2/publictrades/{SWAP}", startTime=int((START + 540) * 1000))
         ).data
     assert len(book["bids"]) == len(book["asks"]) == 25
     assert book["bids"][0][0] < book["asks"][0][0]
     assert len(recent) >= 60  # the last minute still trades (~2 takers a second)
+    # Beyond the 25 nearest lines, quotes the mid moved away from stay up to 50 lines out.
+    assert all(25 <= len(side) <= 50 for side in (deep["bids"], deep["asks"]))
+    bids = [level[0] for level in deep["bids"]]
+    steps = {round(lower - higher, 6) for higher, lower in itertools.pairwise(bids)}
+    assert len(deep["bids"]) > 25 or len(deep["asks"]) > 25, "the mid moved in ten minutes"
+    assert steps == {-5.0}  # one grid line (1 bp of 50,000) apart, no holes
 
 
 async def test_repo_rates_wander_around_the_swaps_funding_rate(
@@ -363,3 +373,19 @@ async def test_repo_rates_wander_around_the_swaps_funding_rate(
     # Around the swap's 0.0003 (not the REPO's own 0.00001): ~0.00005 either way.
     assert all(abs(rate - Decimal("0.0003")) < Decimal("0.0003") for rate in rates)
     assert abs(sum(rates) / len(rates) - Decimal("0.0003")) < Decimal("0.0001")
+
+
+async def test_keep_trades_bounds_each_markets_history_to_the_newest(
+    session: aiohttp.ClientSession,
+) -> None:
+    market = RandomMarket(seed=3, markets=[SWAP, "ETH-USD"], trades_per_second=20, keep_trades=40)
+    async with Simulator(market=market, clock=ManualClock(START), rate_limits=None) as sim:
+        await sim.advance(30)  # ~600 takers a market
+        public = Trader(session, sim, None)
+        for code in (SWAP, "ETH-USD"):
+            kept = sim.engine.market(code).trades
+            assert 40 <= len(kept) <= 50  # dropped a quarter at a time
+            served = await public_trades(public, code)
+            assert [t["matchId"] for t in served] == [t.match_id for t in kept]
+            # The newest ones: the last trade is still the one the ticker shows.
+            assert int(served[-1]["matchTimestamp"]) > (START + 29) * 1000
