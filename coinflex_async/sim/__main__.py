@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import ssl
@@ -180,6 +181,9 @@ async def _serve(args: argparse.Namespace) -> None:
         # Port in use, address not on this machine, no permission: one line, not a traceback.
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise _StartupError(f"cannot listen on {args.host}:{args.port}: {reason}") from None
+    # What exists now lives as long as the process: kept out of full collections, which then
+    # pause a moving market about half as long (docs/guide/performance.md, markets that move).
+    gc.freeze()
     try:
         print(f"CoinFLEX simulator listening on {simulator.url}", flush=True)
         print(f"websocket:  {simulator.ws_url}", flush=True)
