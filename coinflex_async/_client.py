@@ -163,7 +163,8 @@ class Client:
         self._closed = False
         self._closed_future: asyncio.Future[None] | None = None
         self._streams: set[Stream] = set()
-        self._stream_ids: ClientOrderIds | None = None  # client order IDs of WS orders
+        # Client order IDs of REST and WebSocket orders alike: one counter, no repeats.
+        self._order_ids = ClientOrderIds()
         self._signer = SigningMiddleware(self._credentials) if self._credentials else None
 
         limiter: Limiter | None = None
@@ -292,8 +293,6 @@ class Client:
         from ._orders import OrderRecovery
         from .stream.context import StreamContext
 
-        if self._stream_ids is None:
-            self._stream_ids = ClientOrderIds()
         return StreamContext(
             base_url=self.base_url,
             get_session=self._get_session,
@@ -303,7 +302,7 @@ class Client:
             retry=self.retry,
             credentials=self._credentials,
             limiter=self._limiter,
-            ids=self._stream_ids,
+            ids=self._order_ids,
             recovery=OrderRecovery(self._transport, history_route=ORDERS.route, retry=self.retry),
             snapshot=self.private.snapshot,
             trades_page=self.public.trades,
@@ -318,7 +317,7 @@ class Client:
     @cached_property
     def private(self) -> Private:
         """The account of the API key: balances, positions, orders, delivery, lending."""
-        return Private(self._transport, recv_window=self.recv_window)
+        return Private(self._transport, recv_window=self.recv_window, ids=self._order_ids)
 
     @cached_property
     def flex_protocol(self) -> FlexProtocol:

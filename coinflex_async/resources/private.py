@@ -101,10 +101,14 @@ class Private:
 
     __slots__ = ("_ids", "_orders", "_recv_window", "_transport")
 
-    def __init__(self, transport: Transport, *, recv_window: int) -> None:
+    def __init__(
+        self, transport: Transport, *, recv_window: int, ids: ClientOrderIds | None = None
+    ) -> None:
         self._transport = transport
         self._recv_window = recv_window
-        self._ids = ClientOrderIds()
+        # The client's one source of client order IDs, shared with its streams: one counter
+        # never repeats an ID, two random starts only very likely do not.
+        self._ids = ClientOrderIds() if ids is None else ids
         self._orders = OrderBatchSender(transport, history_route=_ORDERS, retry=transport.retry)
 
     # -- account -----------------------------------------------------------------------------

@@ -47,6 +47,22 @@ ORDERS: dict[str, dict[str, Any]] = {
 }
 
 
+async def test_rest_and_websocket_orders_draw_client_order_ids_from_one_source(
+    sim: Simulator, connect: Callable[..., cf.Client]
+) -> None:
+    # Two sources would each start at a random point: their IDs could meet, and an order
+    # looked up by client_order_id after a lost answer could then be taken for another.
+    account = sim.create_account(balances={"USD": "1000000"})
+    client = connect(account, timeout=2.0)
+    order = ORDERS["limit, exchange's default time in force"]
+    first = await client.private.place_order(**order)
+    async with client.stream() as ws:
+        second = await ws.place_order(**order)
+    third = await client.private.place_order(**order)
+    ids = [int(r.client_order_id) for r in (first, second, third)]
+    assert ids == [ids[0], ids[0] + 1, ids[0] + 2]
+
+
 def fields(result: cf.OrderResult) -> dict[str, Any]:
     return {k: v for k, v in msgspec.structs.asdict(result).items() if k not in _OWN}
 
