@@ -34,8 +34,9 @@ answered in input order; answers are matched back to orders by ``clientOrderId``
 splitting, stamping and matching are ``_batches``'s, shared with the WebSocket commands).
 
 A single-order call (``place_order``, ``modify_order``, ``cancel_order``) over either transport
-reads its one result with :func:`accepted_order` (``OrderRejectedError`` when refused, else an
-``AcceptedOrder``; what the answer lacks and the request states comes from the request).
+reads its one result with ``_order_results.accepted_order`` (``OrderRejectedError`` when
+refused, else an ``AcceptedOrder``; what the answer lacks and the request states comes from
+the request).
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-import msgspec
 from msgspec.json import Decoder
 
 from ._batches import (
@@ -69,20 +69,17 @@ from ._errors import (
     BatchError,
     ClientClosedError,
     DecodeError,
-    OrderRejectedError,
     OrderStatusUnknownError,
     RateLimitError,
     ServerError,
     TransportError,
 )
+from ._order_results import result_from_history
 from ._retry import FOREVER, RetryPolicy, sleep_unless
 from ._retry import run as run_retries
 from ._transport import Route, Transport
-from .models import AcceptedOrder, OrderResult, OrderStatus
+from .models import OrderResult, OrderStatus
 from .models._base import Envelope, envelope_list_decoder
-from .models._values import OrderStatusValue
-from .models.orders import ACCEPTED_FIELDS
-from .models.requests import WireModifyOrder, WireNewOrder
 
 # The pieces of an order request live in _batches; named here too for code that imports them
 # from here (benchmarks.micro).
@@ -97,8 +94,6 @@ __all__ = [
     "BatchError",
     "WireOrder",
     "OrderBatchSender",
-    "accepted_order",
-    "check_accepted",
     "OrderKind",
     "OrderRecovery",
     "batch_body",
@@ -145,7 +140,7 @@ class _Place(OrderKind):
     name = "place"
 
     def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
-        return None if found is None else _result_from(found, order)
+        return None if found is None else result_from_history(found, order)
 
 
 class _Cancel(OrderKind):
@@ -158,7 +153,7 @@ class _Cancel(OrderKind):
 
     def settled(self, order: Any, found: OrderStatus | None) -> OrderResult | None:
         if found is not None and found.status == "OrderClosed":
-            return _result_from(found, order)
+            return result_from_history(found, order)
         return None
 
 
@@ -183,7 +178,7 @@ class _Modify(OrderKind):
         if (order.price is None or found.price == Decimal(order.price)) and (
             order.quantity is None or found.quantity == Decimal(order.quantity)
         ):
-            return _result_from(found, order)
+            return result_from_history(found, order)
         return None
 
 
@@ -582,129 +577,6 @@ class OrderBatchSender:
             route, answers, body=body, retry=False, leaving=leaving
         )
         return match_answers(to_send, envelope.data, route.name)
-
-
-def _result_from(found: OrderStatus, order: WireOrder) -> OrderResult:
-    """An order result as a direct answer would have it, built from the order history: the
-    history's status (OrderOpened/OrderMatched/OrderClosed) is a direct answer's ``notice``;
-    its ``status`` (OPEN, PARTIALLY_FILLED, FILLED) follows from the fills. Why an order was
-    closed (CANCELED_BY_USER, _BY_IOC, ...) the history does not say: ``status`` is then None."""
-    result = OrderResult(
-        success=True,
-        client_order_id=found.client_order_id,
-        order_id=found.order_id,
-        price=found.price,
-        quantity=found.quantity,
-        remain_quantity=found.remain_quantity,
-        side=found.side,
-        status=_direct_status(found),
-        market_code=found.market_code,
-        time_in_force=found.time_in_force,
-        notice=found.status,
-        order_type=found.order_type,
-        is_triggered=found.is_triggered,
-    )
-    changes = _from_request(result, order)
-    return msgspec.structs.replace(result, **changes) if changes else result
-
-
-def check_accepted(result: OrderResult, where: str, *, status: int | None) -> OrderResult:
-    """``result`` if the exchange accepted the order, else ``OrderRejectedError`` with its code
-    and message (``status``: the HTTP status, None over WebSocket)."""
-    if not result.success:
-        raise OrderRejectedError(
-            result.message,
-            status=status,
-            code=result.code,
-            endpoint=where,
-            client_order_id=result.client_order_id,
-            result=result,
-        )
-    return result
-
-
-def accepted_order(
-    result: OrderResult, order: WireOrder, where: str, *, status: int | None
-) -> AcceptedOrder:
-    """A single order's result as ``place_order``/``modify_order``/``cancel_order`` return it,
-    over REST and WebSocket alike: ``OrderRejectedError`` when the exchange refused the order
-    (``status``: the HTTP status, None over WebSocket); otherwise an :class:`AcceptedOrder`.
-
-    What the answer lacks but the request states is taken from the request
-    (:func:`_from_request`): a WebSocket answer echoes the request, which may have left
-    ``timeInForce`` out, and a result rebuilt from the order history may lack what it does not
-    show. Nothing else is filled in: ``status``, ``remain_quantity``, ``notice`` stay as the
-    answer has them. An accepted order still lacking one of ``ACCEPTED_FIELDS`` is a
-    ``DecodeError``."""
-    check_accepted(result, where, status=status)
-    if not _complete(result):
-        changes = _from_request(result, order)
-        if changes:
-            result = msgspec.structs.replace(result, **changes)
-        if not _complete(result):
-            missing = [name for name in ACCEPTED_FIELDS if getattr(result, name) is None]
-            raise DecodeError(
-                f"the exchange accepted the order (client_order_id={result.client_order_id}) "
-                f"but its answer lacks {', '.join(missing)}",
-                endpoint=where,
-            )
-    if type(result) is AcceptedOrder:
-        return result  # a direct answer: decoded as one (``replace`` keeps the type)
-    # Rebuilt from the order history after a lost answer: copied once, off the hot path.
-    return AcceptedOrder(**msgspec.structs.asdict(result))
-
-
-def _complete(result: OrderResult) -> bool:
-    """Whether ``result`` has every one of ``ACCEPTED_FIELDS``."""
-    # Spelt out, compared by identity: a quarter of the cost of a getattr loop or of
-    # ``None in (...)`` (which calls Decimal.__eq__) on the hot path.
-    return not (
-        result.client_order_id is None
-        or result.order_id is None
-        or result.market_code is None
-        or result.side is None
-        or result.order_type is None
-        or result.quantity is None
-        or result.time_in_force is None
-    )
-
-
-# The exchange's timeInForce when an order names none (REST and WebSocket docs: "Default GTC").
-_DEFAULT_TIME_IN_FORCE = "GTC"
-
-
-def _from_request(result: OrderResult, order: WireOrder) -> dict[str, Any]:
-    """The fields ``result`` lacks that the request ``order`` states, as the request states
-    them: its client order ID and market for any order; for a new order also its side, type,
-    quantity and time in force (the exchange's default when the order named none); for a
-    modify, the side and quantity it asked for. Never an order ID, a price or a status: those
-    are the exchange's to say."""
-    changes: dict[str, Any] = {}
-    if result.client_order_id is None and order.client_order_id is not None:
-        changes["client_order_id"] = order.client_order_id
-    if result.market_code is None:
-        changes["market_code"] = order.market_code
-    if isinstance(order, WireNewOrder):
-        if result.side is None:
-            changes["side"] = order.side
-        if result.order_type is None:
-            changes["order_type"] = order.order_type
-        if result.quantity is None:
-            changes["quantity"] = Decimal(order.quantity)
-        if result.time_in_force is None:
-            changes["time_in_force"] = order.time_in_force or _DEFAULT_TIME_IN_FORCE
-    elif isinstance(order, WireModifyOrder):
-        if result.side is None and order.side is not None:
-            changes["side"] = order.side
-        if result.quantity is None and order.quantity is not None:
-            changes["quantity"] = Decimal(order.quantity)
-    return changes
-
-
-def _direct_status(found: OrderStatus) -> OrderStatusValue | None:
-    if found.status == "OrderOpened":
-        return "PARTIALLY_FILLED" if found.filled_quantity else "OPEN"
-    return "FILLED" if found.status == "OrderMatched" else None
 
 
 def _add_note(error: BaseException, note: str) -> None:

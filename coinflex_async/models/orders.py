@@ -144,7 +144,7 @@ class AcceptedOrder(OrderResult, kw_only=True, frozen=True, gc=False):
 
     # Narrowed for type checkers only: at run time the fields stay those of OrderResult, so a
     # single order's answer decodes exactly as a batch item does (no second pass, no copy), and
-    # the client checks the fields' presence itself (``_orders.accepted_order``).
+    # the client checks the fields' presence itself (``_order_results.accepted_order``).
     if TYPE_CHECKING:
         success: Literal[True]
         client_order_id: str

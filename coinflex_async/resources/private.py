@@ -13,7 +13,8 @@ from .. import _endpoints as ep
 from .._batches import recv_window_or
 from .._endpoints import FLEX_ASSETS, call, iterate
 from .._errors import APIError, NotFoundError
-from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender, accepted_order
+from .._order_results import accepted_order
+from .._orders import CANCEL, MODIFY, PLACE, OrderBatchSender
 from .._ratelimit import REST
 from .._transport import Route, Transport
 from .._validation import (

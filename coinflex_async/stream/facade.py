@@ -9,7 +9,8 @@ from types import TracebackType
 from typing import Any
 
 from .._errors import StreamClosedError, ValidationError
-from .._orders import CANCEL, MODIFY, PLACE, check_accepted
+from .._order_results import check_accepted
+from .._orders import CANCEL, MODIFY, PLACE
 from .._transport import RetryPolicy
 from ..models import AcceptedOrder, Balance, OrderResult, Position
 from ..models._values import ResponseTypeValue

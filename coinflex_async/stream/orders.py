@@ -25,7 +25,8 @@ from .._batches import (
     window_fields,
 )
 from .._errors import AuthenticationError, StreamClosedError, TransportError
-from .._orders import OrderKind, accepted_order
+from .._order_results import accepted_order
+from .._orders import OrderKind
 from .._ratelimit import WS_ORDERS
 from .._validation import check_response_type
 from ..models import AcceptedOrder, OrderResult

@@ -753,7 +753,7 @@ async def test_an_accepted_answer_lacking_an_identifying_field_is_a_decode_error
 async def test_what_an_accepted_answer_lacks_but_the_request_states_comes_from_the_request(
     server: RecordingServer, client: cf.Client
 ) -> None:
-    # The one rule of both transports (_orders.accepted_order): a WebSocket answer echoes the
+    # The one rule of both transports (_order_results.accepted_order): a WebSocket answer echoes the
     # request and may leave out what the request did; a REST answer is read the same way.
     server.reply("DELETE", CANCEL, docs_answer(docs.CANCEL_ORDERS, 0, marketCode=None))
     server.reply("POST", PLACE, docs_answer(docs.PLACE_ORDERS, 1, timeInForce=None, side=None))
