@@ -65,7 +65,6 @@ async def exchange() -> AsyncIterator[Exchange]:
     async with Simulator(rate_limits=None) as sim:
         alice = sim.create_account({"USD": "1000000", "BTC": "20"})
         sim.seed_history(alice, start=START, end=END, trades_per_day=300, seed=5)
-        sim.add_liquidity()
         async with cf.Client(alice.api_key, alice.api_secret, base_url=sim.url) as client:
             await client.private.place_order(
                 market_code=SWAP, side="BUY", order_type="LIMIT", quantity="0.5",
