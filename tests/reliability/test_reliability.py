@@ -206,10 +206,13 @@ async def test_limits_hold_under_load_without_a_single_429() -> None:
         assert sim.stats.rate_limited == 0
         assert figures["max_in_1s_window"] <= per_second
         assert figures["max_in_5s_window"] <= per_5s
-        # The target is within 5% of the configured rate (the limiter alone reaches 98%: it
+        # Not slower than 5% under the configured rate (the limiter alone reaches 98%: it
         # paces each window as if 50 ms longer). Client and simulator share one event loop here,
-        # so a loaded machine costs throughput: the reduced run, on CI, allows 8%.
-        assert (0.95 if FULL else 0.92) <= achieved / configured <= 1.05
+        # so a loaded machine costs throughput: the reduced run, on CI, allows 8%. Faster than
+        # configured is no fault in itself: a burst that spans less than two 5 s windows may
+        # legitimately average more (2,000 calls measured 1.048-1.051 on a quiet machine); the
+        # exact upper bound is the exchange's own count per window, asserted above.
+        assert achieved / configured >= (0.95 if FULL else 0.92)
         assert growth < 256 * 1024  # no per-call growth: 10,000 calls would be megabytes
 
 
